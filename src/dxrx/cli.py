@@ -1,0 +1,139 @@
+"""Command-line interface: a thin shell over the pipeline functions."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dxrx.errors import InputError
+from dxrx.kb.loader import KbError
+
+app = typer.Typer(
+    help="dxrx: offline work-up of musculoskeletal and peripheral-nerve cases.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+kb_app = typer.Typer(help="Knowledge-base tools.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+class ReportFormat(str, Enum):
+    md = "md"
+    json = "json"
+
+
+class BenchFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"dxrx: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Print, or write atomically so a failed run never leaves a half-written file."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = output.expanduser()
+    if target.is_dir():
+        _fail(f"{target} is a directory; give a file name for -o")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        _fail(f"cannot write {target}: folder {parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        _fail(f"cannot write {target}: {exc.strerror or exc}")
+    typer.echo(f"wrote {target}", err=True)
+
+
+@app.command()
+def analyze(
+    case: Annotated[str, typer.Argument(help="Case file (.txt free text or .json case), or - for stdin.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Work up one case: imaging read-out, localisation, differential, red flags and plan."""
+    from dxrx.ingest import load_case
+    from dxrx.kb import load_kb
+    from dxrx.pipeline import analyze_case
+    from dxrx.report import render
+
+    try:
+        kb = load_kb()
+        report = analyze_case(load_case(case, kb), kb)
+    except InputError as exc:
+        _fail(str(exc))
+    except KbError as exc:
+        _fail(str(exc), 1)
+    _emit(render(report, fmt.value), output)
+
+
+@app.command()
+def bench(
+    cases: Annotated[Path, typer.Argument(help="Case set: one JSON case per line, with final_diagnosis.")],
+    fmt: Annotated[BenchFormat, typer.Option("--format", "-f")] = BenchFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Top-1/3/5 accuracy of dxrx's differential against the published diagnoses."""
+    from dxrx.bench import render_bench, run_bench
+
+    try:
+        result = run_bench(cases)
+    except InputError as exc:
+        _fail(str(exc))
+    except KbError as exc:
+        _fail(str(exc), 1)
+    _emit(render_bench(result, fmt.value), output)
+
+
+@kb_app.command("lint")
+def kb_lint() -> None:
+    """Check the knowledge base: schema, cross-references, references. Exit 1 when broken."""
+    from dxrx.kb import lint, load_kb
+
+    try:
+        kb = load_kb()
+    except KbError as exc:
+        _fail(str(exc), 1)
+    problems = lint(kb)
+    for line in problems:
+        typer.echo(line)
+    summary = (
+        f"{len(kb.conditions)} conditions, {len(kb.muscles)} muscles, {len(kb.nerves)} nerves, "
+        f"{len(kb.roots)} roots, {len(kb.exercises)} exercises, {len(kb.protocols)} protocols, "
+        f"{len(kb.references)} references; kb {kb.version}"
+    )
+    if problems:
+        typer.echo(f"{len(problems)} problems ({summary})", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"ok: {summary}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("dxrx: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug, not bad input: say so in one line, keep the trace opt-in
+        if os.environ.get("DXRX_DEBUG"):
+            raise
+        typer.echo(
+            f"dxrx: internal error: {type(exc).__name__}: {exc} (set DXRX_DEBUG=1 for details)",
+            err=True,
+        )
+        sys.exit(3)

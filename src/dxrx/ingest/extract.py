@@ -1,0 +1,220 @@
+"""Turn the sentences of a case into typed findings with their source spans.
+
+Per clause: find the finding words (concepts), then the attributes around them
+(structures, regions, actions, sequences, side, grade) and the ConText flags.
+Nothing here knows about diagnoses; it only restates what the text says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from dxrx.ingest.context import scope_flags
+from dxrx.ingest.lexicon import Lexicon, Match
+from dxrx.ingest.text import Sentence
+from dxrx.kb.loader import KnowledgeBase
+from dxrx.model import Finding, Span
+
+_POWER = re.compile(r"\b(?:mrc\s*)?(?:grade\s*)?[0-4][+\-]?\s*/\s*5\b", re.I)
+_FLUID = {"STIR", "T2", "FS", "PD"}
+
+
+def _drop_overlapped(matches: list[Match], masks: Iterable[Match]) -> list[Match]:
+    mask_list = list(masks)
+    return [m for m in matches if not any(m.overlaps(k) for k in mask_list)]
+
+
+def _ellipsis(text: str, found: list[Match], lex: Lexicon, end: int) -> list[Match]:
+    """Expand "gluteus medius and minimus" to both muscles."""
+    extra: list[Match] = []
+    for m in found:
+        words = m.text.split()
+        if len(words) < 2:
+            continue
+        stem = " ".join(words[:-1])
+        rest = re.compile(r"(?:\s*,\s*|\s*(?:,\s*)?(?:and|or|&|/)\s*)([A-Za-z]+)")
+        pos = m.end
+        while True:
+            r = rest.match(text, pos, end)
+            if not r:
+                break
+            cand = lex.anatomy.find(f"{stem} {r.group(1)}")
+            if cand and cand[0].end == len(stem) + 1 + len(r.group(1)):
+                extra.append(Match(r.start(1), r.end(1), "anatomy", cand[0].keys, r.group(1)))
+                pos = r.end()
+            else:
+                break
+    known = {(m.start, m.end) for m in found}
+    return found + [e for e in extra if (e.start, e.end) not in known]
+
+
+def _actions(text: str, s: int, e: int, lex: Lexicon, kb: KnowledgeBase) -> list[str]:
+    out = [a for m in lex.action.find(text, s, e) for a in m.keys]
+    moves = lex.movement.find(text, s, e)
+    if moves:
+        joints = [j for m in lex.joint.find(text, s, e) for j in m.keys]
+        for mv in moves:
+            for joint in joints:
+                cand = f"{joint}-{mv.key}"
+                if cand in kb.actions and cand not in out:
+                    out.append(cand)
+    return out
+
+
+def _sequences_for(concept: Match, seqs: list[Match], concepts: list[Match]) -> list[str]:
+    """Sequences that qualify one signal word: "T2 hyperintense" or "hyperintense on T2"."""
+    before = [s for s in seqs if s.end <= concept.start and concept.start - s.end <= 25]
+    if before:
+        nearest = max(before, key=lambda s: s.end)
+        between = [c for c in concepts if nearest.end <= c.start < concept.start]
+        if not between:
+            return list(nearest.keys)
+    following = [c.start for c in concepts if c.start > concept.start]
+    limit = min(following) if following else 10**9
+    after = [k for s in seqs if concept.end <= s.start < limit for k in s.keys]
+    if after:
+        return list(dict.fromkeys(after))
+    return list(dict.fromkeys(k for s in seqs for k in s.keys))
+
+
+def _label(kb: KnowledgeBase, f: Finding) -> str:
+    parts = [kb.concepts[f.concept].name if f.concept in kb.concepts else f.concept]
+    if f.grade:
+        parts.insert(0, f.grade)
+    if f.actions:
+        parts.append("of " + ", ".join(kb.name_of(a) for a in f.actions))
+    where = [kb.name_of(s) for s in f.structures] + [kb.name_of(r) for r in f.regions]
+    if where:
+        side = f"{f.side} " if f.side and f.side != "bilateral" else ""
+        parts.append("in " + side + ", ".join(where))
+    if f.side == "bilateral":
+        parts.append("(bilateral)")
+    if f.sequences:
+        parts.append("on " + "/".join(f.sequences))
+    if f.modality:
+        parts.append(f"[{f.modality}]")
+    text = " ".join(parts)
+    if f.negated:
+        text = "no " + text
+    if f.uncertain:
+        text = "possible " + text
+    return text
+
+
+class Extractor:
+    """Stateful over one case: carries modality and anaphora context across sentences."""
+
+    def __init__(self, text: str, kb: KnowledgeBase, lex: Lexicon) -> None:
+        self.text = text
+        self.kb = kb
+        self.lex = lex
+        self.modality: str | None = None
+        self.prev_structures: list[str] = []
+        self.modalities_seen: list[str] = []
+
+    def run(self, sentences: list[Sentence]) -> list[Finding]:
+        out: list[Finding] = []
+        last_section = ""
+        for sent in sentences:
+            if sent.section == "other":
+                continue
+            if sent.section != last_section and sent.section != "imaging":
+                self.modality = None
+            last_section = sent.section
+            mods = self.lex.modality.find(self.text, sent.start, sent.end)
+            if mods and sent.section == "imaging":
+                self.modality = mods[0].key
+                for m in mods:
+                    if m.key not in self.modalities_seen:
+                        self.modalities_seen.append(m.key)
+            for clause in sent.clauses:
+                out.extend(self._clause(sent, clause))
+        return out
+
+    def _clause(self, sent: Sentence, clause: tuple[int, int]) -> list[Finding]:
+        text, lex, kb = self.text, self.lex, self.kb
+        s, e = clause
+        seqs = lex.sequence.find(text, s, e)
+        mods = lex.modality.find(text, s, e)
+        anatomy = lex.anatomy.find(text, s, e)
+        concepts = _drop_overlapped(lex.concept.find(text, s, e), [*seqs, *mods])
+        # "foot drop", "absent knee reflex": a concept phrase wins over anatomy inside it
+        anatomy = [a for a in anatomy if not any(c.start <= a.start and a.end <= c.end and c.end - c.start > a.end - a.start for c in concepts)]
+        anatomy = _ellipsis(text, anatomy, lex, e)
+        regions = _drop_overlapped(lex.region.find(text, s, e), anatomy)
+        for m in _POWER.finditer(text, s, e):
+            concepts.append(Match(m.start(), m.end(), "concept", ("weakness",), m.group(0)))
+        if not concepts:
+            if anatomy:
+                self.prev_structures = [k for a in anatomy for k in a.keys[:1]]
+            return []
+        structures = list(dict.fromkeys(a.key for a in anatomy))
+        if not structures and lex.anaphora.search(text, s, e) and self.prev_structures:
+            structures = list(self.prev_structures)
+        if structures:
+            self.prev_structures = structures
+        region_ids = list(dict.fromkeys(k for r in regions for k in r.keys[:1]))
+        actions = _actions(text, s, e, lex, kb)
+        sides = lex.side.find(text, s, e) or lex.side.find(text, sent.start, sent.end)
+        side = sides[0].key if sides else None
+        grades = lex.grade.find(text, s, e)
+        flags = scope_flags(text, clause, concepts, lex)
+        seq_sentence = seqs or lex.sequence.find(text, sent.start, sent.end)
+        has_normal = any(c.key == "normal" for c in concepts)
+        modality = None
+        if sent.section == "imaging":
+            modality = self.modality or ("MR" if seq_sentence else None)
+        clause_span = Span(start=s, end=e, text=text[s:e], section=sent.section)
+        out: list[Finding] = []
+        for c in concepts:
+            concept = kb.concepts.get(c.key)
+            kind = concept.kind if concept else "sign"
+            negated, uncertain = flags.get(c.start, (False, False))
+            own = structures
+            if has_normal and len(concepts) > 1:
+                own = [
+                    a.key for a in anatomy
+                    if min(concepts, key=lambda k: abs(k.start - a.start)) is c
+                ]
+            grade = None
+            near = [g for g in grades if g.end <= c.start and c.start - g.end <= 30]
+            if near:
+                grade = near[-1].key
+            is_imaging = kind == "imaging" or (modality is not None and kind != "history")
+            seq_ids = _sequences_for(c, seq_sentence, concepts) if is_imaging and modality == "MR" else []
+            f = Finding(
+                concept=c.key,
+                kind=kind,
+                label="",
+                structures=own,
+                actions=actions,
+                regions=region_ids,
+                sequences=seq_ids,
+                modality=modality if is_imaging else None,
+                side=side,  # type: ignore[arg-type]
+                grade=grade,  # type: ignore[arg-type]
+                negated=negated,
+                uncertain=uncertain,
+                span=clause_span,
+                cue=Span(start=c.start, end=c.end, text=c.text, section=sent.section),
+            )
+            out.append(f.model_copy(update={"label": _label(kb, f)}))
+        return out
+
+
+def case_side(findings: list[Finding]) -> str | None:
+    sides = Counter(f.side for f in findings if f.side and not f.negated)
+    if not sides:
+        return None
+    if sides.get("bilateral") or (sides.get("left") and sides.get("right")):
+        if sides.get("left", 0) and sides.get("right", 0):
+            top = sides.most_common(1)[0][0]
+            return top if sides[top] >= 2 * min(sides["left"], sides["right"]) else "bilateral"
+        return "bilateral"
+    return sides.most_common(1)[0][0]
+
+
+def fluid_sensitive(seqs: Iterable[str]) -> bool:
+    return any(s in _FLUID for s in seqs)

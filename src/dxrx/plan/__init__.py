@@ -1,0 +1,181 @@
+"""plan: Assessment -> Plan (treatment pathway, referral, staged FITT-VP rehabilitation).
+
+The leading condition's KB pathway and protocol are instantiated for this
+patient: exercises are chosen from the library by the muscles they train
+(for a nerve lesion, the muscles the localised nerve supplies), filtered by
+the loads each stage must avoid, and the stage the patient starts in follows
+the assessed stage of the process.
+"""
+
+from __future__ import annotations
+
+from dxrx.kb.loader import KnowledgeBase
+from dxrx.kb.schema import Condition, Exercise, ProtocolStage
+from dxrx.model import (
+    Assessment,
+    ExerciseRx,
+    FittVp,
+    Plan,
+    RehabStage,
+    Rehabilitation,
+    TreatmentItem,
+)
+
+__all__ = ["make_plan", "plan_for_condition"]
+
+CORE_MUSCLES = frozenset({
+    "transversus-abdominis", "multifidus", "internal-oblique", "external-oblique",
+    "rectus-abdominis", "erector-spinae", "quadratus-lumborum",
+})
+PER_STAGE = 5
+
+
+def target_muscles(
+    kb: KnowledgeBase, cond: Condition, assessment: Assessment | None
+) -> tuple[list[str], str]:
+    loc = assessment.localisation if assessment else None
+    if loc is not None and loc.site_id and loc.site_id in cond.lesion_sites:
+        supplied = sorted(kb.muscles_of_site.get(loc.site_id, frozenset()))
+        return supplied, f"muscles supplied by the {loc.site} (the localised lesion)"
+    if cond.target_muscles:
+        return list(cond.target_muscles), f"muscles loaded in the rehabilitation of {cond.name}"
+    if cond.lesion_sites:
+        supplied_set: set[str] = set()
+        for site in cond.lesion_sites:
+            supplied_set |= kb.muscles_of_site.get(site, frozenset())
+        names = ", ".join(kb.name_of(s) for s in cond.lesion_sites)
+        return sorted(supplied_set), f"muscles supplied by the {names}"
+    if loc is not None and loc.affected_muscles:
+        ids = [m.id for m in kb.muscles.values() if m.name in loc.affected_muscles]
+        return ids, "muscles involved on imaging or examination"
+    return [], "no specific target muscles: general conditioning"
+
+
+def _pick(
+    kb: KnowledgeBase, stage: ProtocolStage, targets: list[str]
+) -> list[tuple[Exercise, str]]:
+    wanted = set(targets)
+    allowed = [
+        ex for ex in kb.exercises.values()
+        if ex.category in stage.categories
+        and ex.level <= stage.max_level
+        and not set(ex.joint_loads) & set(stage.avoid_loads)
+    ]
+    chosen: list[tuple[Exercise, str]] = []
+    covered: set[str] = set()
+    pool = [ex for ex in allowed if (set(ex.targets) | set(ex.secondary)) & wanted]
+    while pool and len(chosen) < PER_STAGE:
+        def gain(ex: Exercise) -> tuple[int, int, int, str]:
+            new = len((set(ex.targets) & wanted) - covered)
+            return (new, len(set(ex.targets) & wanted), -ex.level, ex.id)
+
+        best = max(pool, key=gain)
+        pool.remove(best)
+        hits = [kb.name_of(m) for m in best.targets if m in wanted] or [
+            kb.name_of(m) for m in best.secondary if m in wanted
+        ]
+        chosen.append((best, "trains " + ", ".join(hits)))
+        covered |= set(best.targets) & wanted
+    taken = {ex.id for ex, _ in chosen}
+    if stage.include_core:
+        core = [ex for ex in allowed if set(ex.targets) & CORE_MUSCLES and ex.id not in taken]
+        core.sort(key=lambda ex: (-len(set(ex.targets) & CORE_MUSCLES), ex.level, ex.id))
+        for ex in core[:2]:
+            chosen.append((ex, "lumbopelvic (core) control supporting the affected limb"))
+            taken.add(ex.id)
+    for ex_id in stage.extra_exercises:
+        ex = kb.exercises[ex_id]
+        if ex_id not in taken and not set(ex.joint_loads) & set(stage.avoid_loads):
+            chosen.append((ex, f"part of this stage for every patient ({ex.category})"))
+            taken.add(ex_id)
+    return chosen
+
+
+def _stage_plan(
+    kb: KnowledgeBase, stage: ProtocolStage, targets: list[str], current: bool
+) -> RehabStage:
+    fv = stage.fitt_vp
+    exercises = [
+        ExerciseRx(
+            id=ex.id,
+            name=ex.name,
+            category=ex.category,
+            targets=[kb.name_of(m) for m in ex.targets],
+            dosage=f"{fv.volume}; {fv.intensity}",
+            description=ex.description,
+            cues=list(ex.cues),
+            why=why,
+            refs=list(ex.refs),
+        )
+        for ex, why in _pick(kb, stage, targets)
+    ]
+    return RehabStage(
+        id=stage.id,
+        name=stage.name,
+        current=current,
+        goals=list(stage.goals),
+        entry_criteria=list(stage.entry_criteria),
+        fitt_vp=FittVp(**fv.model_dump()),
+        exercises=exercises,
+        avoid=list(stage.avoid),
+        progress_criteria=list(stage.progress_criteria),
+    )
+
+
+def _current_index(stages: list[ProtocolStage], assessed: str | None) -> int:
+    if assessed is None:
+        return 0
+    for i, st in enumerate(stages):
+        if assessed in st.starts_at:
+            return i
+    return 0
+
+
+def plan_for_condition(
+    kb: KnowledgeBase, cond: Condition, assessment: Assessment | None = None
+) -> Plan:
+    protocol = kb.protocols[cond.rehab_protocol]
+    targets, basis = target_muscles(kb, cond, assessment)
+    stage_name = assessment.imaging.stage if assessment else None
+    current = _current_index(protocol.stages, stage_name)
+    stages = [
+        _stage_plan(kb, st, targets, i == current) for i, st in enumerate(protocol.stages)
+    ]
+    steps = [
+        TreatmentItem(
+            phase=s.phase, text=s.text, criteria=s.criteria, refer_to=s.refer_to, refs=list(s.refs)
+        )
+        for s in cond.treatment
+    ]
+    referral = [s for s in steps if s.phase == "referral"]
+    safety: list[str] = []
+    if assessment is not None:
+        for flag in assessment.red_flags:
+            referral.insert(0, TreatmentItem(
+                phase="referral", text=f"Red flag — {flag.name}: {flag.action}",
+                criteria=flag.concern, refer_to=None, refs=list(flag.refs),
+            ))
+            safety.append(
+                f"{flag.name}: exercise beyond gentle, symptom-limited activity waits until this "
+                "is assessed."
+            )
+    return Plan(
+        condition_id=cond.id,
+        condition_name=cond.name,
+        treatment=[s for s in steps if s.phase != "referral"],
+        referral=referral,
+        rehabilitation=Rehabilitation(
+            protocol_id=protocol.id,
+            protocol_name=protocol.name,
+            target_muscles=[kb.name_of(m) for m in targets],
+            target_basis=basis,
+            stages=stages,
+            refs=list(protocol.refs),
+        ),
+        safety=safety,
+    )
+
+
+def make_plan(assessment: Assessment, kb: KnowledgeBase) -> Plan:
+    leading = kb.conditions[assessment.differential[0].id]
+    return plan_for_condition(kb, leading, assessment)

@@ -1,0 +1,203 @@
+"""Score every KB condition against a case, with explicit evidence for and against.
+
+A log-score in the spirit of DXplain: a prior from prevalence, plus the evoking
+strength of each predicted finding that is present, minus the frequency of each
+predicted finding that is explicitly absent, minus a cost for the case's salient
+abnormal findings that the condition does not account for, plus the fit of the
+condition's lesion site to the localisation. Scores are normalised over all
+conditions with a softmax, so they sum to one across the differential.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dxrx.kb.loader import KnowledgeBase
+from dxrx.kb.schema import Condition, FindingRule
+from dxrx.model import Case, DifferentialEntry, Evidence, Finding, Localisation
+from dxrx.reason.match import rule_match
+
+PRIOR = {"very-common": 0.0, "common": -0.5, "uncommon": -1.2, "rare": -2.0, "very-rare": -2.8}
+EVOKE = {0: 0.1, 1: 0.4, 2: 0.8, 3: 1.4, 4: 2.2, 5: 3.2}
+ABSENT = {1: 0.1, 2: 0.3, 3: 0.7, 4: 1.3, 5: 2.0}
+FREQ_WORD = {1: "rarely", 2: "sometimes", 3: "often", 4: "usually", 5: "almost always"}
+EVOKE_WORD = {0: "non-specific", 1: "weakly", 2: "moderately", 3: "strongly", 4: "very strongly",
+              5: "pathognomonically"}
+UNEXPLAINED = 0.35
+UNEXPLAINED_CAP = 2.5
+EXPECTED_MISSING = 0.25
+LOCALISED_HERE = 2.5
+UNCERTAIN_FACTOR = 0.5
+_NOT_SALIENT = {"normal", "not-visualised", "pain", "swelling", "insidious-onset", "sudden-onset",
+                "progressive", "trauma"}
+
+
+def _salient(kb: KnowledgeBase, f: Finding) -> bool:
+    if f.negated or f.uncertain or f.concept in _NOT_SALIENT:
+        return False
+    kind = kb.concepts[f.concept].kind if f.concept in kb.concepts else f.kind
+    return kind in ("imaging", "sign", "lab") or (kind == "symptom" and f.concept != "pain")
+
+
+def _best(kb: KnowledgeBase, rule: FindingRule, findings: list[Finding]) -> tuple[float, Finding | None]:
+    best, hit = 0.0, None
+    for f in findings:
+        q = rule_match(kb, rule, f)
+        if q > best:
+            best, hit = q, f
+    return best, hit
+
+
+def _site_evidence(
+    kb: KnowledgeBase, cond: Condition, loc: Localisation, affected: frozenset[str]
+) -> Evidence | None:
+    if not cond.lesion_sites or not (loc.site_id or affected):
+        return None
+    if loc.site_id in cond.lesion_sites:
+        return Evidence(
+            statement=f"Localisation: {loc.site} explains {', '.join(loc.explains)}, "
+            f"the lesion site of {cond.name}",
+            weight=LOCALISED_HERE,
+            refs=loc.refs,
+        )
+    if not affected:
+        return None
+    supplied: set[str] = set()
+    for site in cond.lesion_sites:
+        supplied |= kb.muscles_of_site.get(site, frozenset())
+    share = len(affected & supplied) / len(affected)
+    names = ", ".join(kb.name_of(s) for s in cond.lesion_sites)
+    if share == 1.0:
+        return Evidence(
+            statement=f"{names} supplies all the involved muscles, though a more distal site "
+            f"({loc.site or 'none'}) fits the pattern more tightly",
+            weight=0.8,
+        )
+    missing = sorted(kb.name_of(m) for m in affected - supplied)
+    return Evidence(
+        statement=f"{names} does not supply {', '.join(missing)}",
+        weight=-(0.6 + 1.6 * (1 - share)),
+    )
+
+
+def _rule_text(kb: KnowledgeBase, rule: FindingRule) -> str:
+    parts = [kb.name_of(rule.concept)]
+    if rule.actions:
+        parts.append("of " + "/".join(kb.name_of(a) for a in rule.actions))
+    where = [kb.name_of(s) for s in rule.structures] + [kb.name_of(r) for r in rule.regions]
+    if where:
+        parts.append("in " + ", ".join(where))
+    if rule.sequences:
+        parts.append("on " + "/".join(rule.sequences))
+    if rule.modalities and not rule.sequences:
+        parts.append("on " + "/".join(rule.modalities))
+    return " ".join(parts)
+
+
+def score_condition(
+    kb: KnowledgeBase,
+    cond: Condition,
+    case: Case,
+    loc: Localisation,
+    affected: frozenset[str],
+) -> tuple[float, list[Evidence], list[Evidence]]:
+    pro: list[Evidence] = []
+    con: list[Evidence] = []
+    present = [f for f in case.findings if not f.negated]
+    denied = [f for f in case.findings if f.negated and not f.uncertain]
+    explained: set[int] = set()
+    score = PRIOR[cond.prevalence]
+    for rule in [*cond.findings, *cond.imaging]:
+        quality, hit = _best(kb, rule, present)
+        if hit is not None:
+            w = EVOKE[rule.evoking] * quality * (UNCERTAIN_FACTOR if hit.uncertain else 1.0)
+            score += w
+            explained.add(id(hit))
+            for f in present:
+                if f is not hit and rule_match(kb, rule, f) > 0:
+                    explained.add(id(f))
+            pro.append(Evidence(
+                statement=f"{hit.label}: {FREQ_WORD[rule.frequency]} present in {cond.name} and "
+                f"{EVOKE_WORD[rule.evoking]} suggestive of it",
+                weight=round(w, 2), span=hit.span, refs=list(rule.refs),
+            ))
+            continue
+        _, neg = _best(kb, rule, denied)
+        if neg is not None:
+            w = ABSENT[rule.frequency]
+            score -= w
+            con.append(Evidence(
+                statement=f"{neg.label} — yet {_rule_text(kb, rule)} is {FREQ_WORD[rule.frequency]} "
+                f"present in {cond.name}",
+                weight=-w, span=neg.span, refs=list(rule.refs),
+            ))
+        elif rule.frequency >= 4 and set(rule.modalities) & set(case.modalities):
+            w = EXPECTED_MISSING * (rule.frequency - 3)
+            score -= w
+            con.append(Evidence(
+                statement=f"Not reported on {'/'.join(sorted(set(rule.modalities) & set(case.modalities)))}: "
+                f"{_rule_text(kb, rule)}, {FREQ_WORD[rule.frequency]} present in {cond.name}",
+                weight=-w, refs=list(rule.refs),
+            ))
+    site = _site_evidence(kb, cond, loc, affected)
+    if site is not None:
+        score += site.weight
+        (pro if site.weight > 0 else con).append(site)
+        if site.weight > 0:
+            for f in present:
+                if set(f.structures) & affected:
+                    explained.add(id(f))
+    demo = cond.demographics
+    if case.age is not None and not demo.age_min <= case.age <= demo.age_max:
+        gap = demo.age_min - case.age if case.age < demo.age_min else case.age - demo.age_max
+        w = 0.6 if gap <= 10 else 1.4
+        score -= w
+        con.append(Evidence(
+            statement=f"Age {case.age} is outside the usual {demo.age_min}-{demo.age_max} years",
+            weight=-w, refs=list(demo.refs),
+        ))
+    if case.sex and demo.sex != "any" and case.sex != demo.sex:
+        score -= 2.0
+        con.append(Evidence(
+            statement=f"{cond.name} occurs in {demo.sex} patients; this patient is {case.sex}",
+            weight=-2.0, refs=list(demo.refs),
+        ))
+    unexplained = [f for f in present if _salient(kb, f) and id(f) not in explained]
+    if unexplained:
+        w = min(UNEXPLAINED_CAP, UNEXPLAINED * len(unexplained))
+        score -= w
+        labels = list(dict.fromkeys(f.label for f in unexplained))
+        con.append(Evidence(
+            statement=f"Does not account for: {'; '.join(labels[:5])}"
+            + (f" (+{len(labels) - 5} more)" if len(labels) > 5 else ""),
+            weight=-round(w, 2), span=unexplained[0].span,
+        ))
+    pro.sort(key=lambda e: -e.weight)
+    con.sort(key=lambda e: e.weight)
+    return score, pro, con
+
+
+def rank(
+    kb: KnowledgeBase, case: Case, loc: Localisation, affected: frozenset[str]
+) -> list[DifferentialEntry]:
+    scored = []
+    for cond in kb.conditions.values():
+        s, pro, con = score_condition(kb, cond, case, loc, affected)
+        scored.append((s, cond, pro, con))
+    scored.sort(key=lambda t: (-t[0], t[1].id))
+    top = max(s for s, *_ in scored) if scored else 0.0
+    z = sum(math.exp(s - top) for s, *_ in scored) or 1.0
+    return [
+        DifferentialEntry(
+            id=cond.id,
+            name=cond.name,
+            aliases=list(cond.aliases),
+            category=cond.category,
+            icd10=list(cond.icd10),
+            score=round(math.exp(s - top) / z, 4),
+            log_score=round(s, 3),
+            **{"for": pro},
+            against=con,
+        )
+        for s, cond, pro, con in scored
+    ]
