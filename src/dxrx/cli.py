@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,12 +24,12 @@ kb_app = typer.Typer(help="Knowledge-base tools.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     md = "md"
     json = "json"
 
 
-class BenchFormat(str, Enum):
+class BenchFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -62,9 +62,15 @@ def _emit(text: str, output: Path | None) -> None:
 
 @app.command()
 def analyze(
-    case: Annotated[str, typer.Argument(help="Case file (.txt free text or .json case), or - for stdin.")],
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.md,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    case: Annotated[
+        str, typer.Argument(help="Case file (.txt free text or .json case), or - for stdin.")
+    ],
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ReportFormat.md,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
 ) -> None:
     """Work up one case: imaging read-out, localisation, differential, red flags and plan."""
     from dxrx.ingest import load_case
@@ -84,7 +90,9 @@ def analyze(
 
 @app.command()
 def bench(
-    cases: Annotated[Path, typer.Argument(help="Case set: one JSON case per line, with final_diagnosis.")],
+    cases: Annotated[
+        Path, typer.Argument(help="Case set: one JSON case per line, with final_diagnosis.")
+    ],
     fmt: Annotated[BenchFormat, typer.Option("--format", "-f")] = BenchFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:

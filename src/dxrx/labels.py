@@ -18,10 +18,19 @@ _QUALIFIERS = frozenset(
 _SITE_TAIL = re.compile(r"\b(?:of|in|at|involving|affecting) the (?:left |right )?\w+(?: \w+)?$")
 _TOKEN = re.compile(r"[a-z0-9]+")
 _SPELLING = {
-    "oedema": "edema", "haematoma": "hematoma", "tumour": "tumor", "paraesthetica": "paresthetica",
-    "haemophilic": "hemophilic", "fibular": "peroneal", "orthopaedic": "orthopedic",
-    "anaemia": "anemia", "haemorrhage": "hemorrhage", "oesophageal": "esophageal",
-    "tumours": "tumors", "ischaemic": "ischemic", "osteitis": "osteitis",
+    "oedema": "edema",
+    "haematoma": "hematoma",
+    "tumour": "tumor",
+    "paraesthetica": "paresthetica",
+    "haemophilic": "hemophilic",
+    "fibular": "peroneal",
+    "orthopaedic": "orthopedic",
+    "anaemia": "anemia",
+    "haemorrhage": "hemorrhage",
+    "oesophageal": "esophageal",
+    "tumours": "tumors",
+    "ischaemic": "ischemic",
+    "osteitis": "osteitis",
 }
 
 
@@ -44,13 +53,15 @@ def _contains(hay: list[str], needle: list[str]) -> bool:
 def label_matches(truth: str, names: Iterable[str]) -> bool:
     """True when a name equals the truth label, or is a multi-word phrase inside it."""
     truth_toks = tokens(truth)
-    head_toks = tokens(re.split(r"\b(?:due to|from|secondary to|caused by|with|after)\b", truth.lower())[0])
+    head_toks = tokens(
+        re.split(r"\b(?:due to|from|secondary to|caused by|with|after)\b", truth.lower())[0]
+    )
     head_toks = tokens(_SITE_TAIL.sub("", " ".join(head_toks))) or head_toks
     for name in names:
         cand = tokens(name)
         if not cand:
             continue
-        if cand == truth_toks or cand == head_toks:
+        if cand in (truth_toks, head_toks):
             return True
         if len(cand) >= 2 and (
             _contains(truth_toks, cand) or (len(head_toks) >= 2 and _contains(cand, head_toks))

@@ -39,8 +39,11 @@ def _citations(kb: KnowledgeBase, parts: Iterable[Any]) -> dict[str, str]:
         ref = kb.references.get(rid)
         if ref is None:
             continue
-        extra = [f"PMID {ref.pmid}" if ref.pmid else "", f"doi:{ref.doi}" if ref.doi else "",
-                 ref.pages or ""]
+        extra = [
+            f"PMID {ref.pmid}" if ref.pmid else "",
+            f"doi:{ref.doi}" if ref.doi else "",
+            ref.pages or "",
+        ]
         out[rid] = " ".join([ref.citation, *[e for e in extra if e]])
     return out
 
@@ -57,8 +60,13 @@ def analyze_case(case: Case, kb: KnowledgeBase | None = None) -> Report:
         imaging=assessment.imaging,
         localisation=assessment.localisation,
         differential=differential,
-        leading=Leading(id=top.id, name=top.name, score=top.score, stage=assessment.imaging.stage,
-                        icd10=top.icd10),
+        leading=Leading(
+            id=top.id,
+            name=top.name,
+            score=top.score,
+            stage=assessment.imaging.stage,
+            icd10=top.icd10,
+        ),
         red_flags=assessment.red_flags,
         red_flags_screened_negative=assessment.red_flags_screened_negative,
         plan=plan,

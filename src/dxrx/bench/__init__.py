@@ -44,14 +44,16 @@ def run_bench(path: Path, kb: KnowledgeBase | None = None) -> dict[str, Any]:
         elapsed = (time.perf_counter() - t0) * 1000
         entries = [(d.name, d.aliases) for d in report.differential]
         rank = rank_of(rec["final_diagnosis"], entries)
-        results.append({
-            "id": rec.get("id"),
-            "region": rec.get("region"),
-            "final_diagnosis": rec["final_diagnosis"],
-            "rank": rank,
-            "top3": [d.name for d in report.differential[:3]],
-            "ms": round(elapsed, 2),
-        })
+        results.append(
+            {
+                "id": rec.get("id"),
+                "region": rec.get("region"),
+                "final_diagnosis": rec["final_diagnosis"],
+                "rank": rank,
+                "top3": [d.name for d in report.differential[:3]],
+                "ms": round(elapsed, 2),
+            }
+        )
     n = len(results)
 
     def share(k: int) -> float:

@@ -39,11 +39,11 @@ def ingest_text(text: str, kb: KnowledgeBase, *, case_id: str | None = None) -> 
     return Case(
         id=case_id,
         age=age,
-        sex=sex,  # type: ignore[arg-type]
-        side=case_side(findings),  # type: ignore[arg-type]
+        sex=sex,
+        side=case_side(findings),
         duration_days=duration,
         duration_text=src[dspan[0] : dspan[1]] if dspan else None,
-        onset=onset,  # type: ignore[arg-type]
+        onset=onset,
         modalities=extractor.modalities_seen,
         text=text,
         sections=sections,
@@ -75,7 +75,7 @@ def ingest_record(record: dict[str, Any], kb: KnowledgeBase) -> Case:
 
 def load_case(path: str, kb: KnowledgeBase) -> Case:
     """Read and ingest a case from a .txt/.json path or ``-``; raises InputError."""
-    name, payload = load_case_input(path)
+    _, payload = load_case_input(path)
     if isinstance(payload, dict):
         return ingest_record(payload, kb)
     return ingest_text(payload, kb, case_id=None)

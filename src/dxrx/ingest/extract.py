@@ -141,7 +141,14 @@ class Extractor:
         anatomy = lex.anatomy.find(text, s, e)
         concepts = _drop_overlapped(lex.concept.find(text, s, e), [*seqs, *mods])
         # "foot drop", "absent knee reflex": a concept phrase wins over anatomy inside it
-        anatomy = [a for a in anatomy if not any(c.start <= a.start and a.end <= c.end and c.end - c.start > a.end - a.start for c in concepts)]
+        anatomy = [
+            a
+            for a in anatomy
+            if not any(
+                c.start <= a.start and a.end <= c.end and c.end - c.start > a.end - a.start
+                for c in concepts
+            )
+        ]
         anatomy = _ellipsis(text, anatomy, lex, e)
         regions = _drop_overlapped(lex.region.find(text, s, e), anatomy)
         for m in _POWER.finditer(text, s, e):
@@ -175,7 +182,8 @@ class Extractor:
             own = structures
             if has_normal and len(concepts) > 1:
                 own = [
-                    a.key for a in anatomy
+                    a.key
+                    for a in anatomy
                     if min(concepts, key=lambda k: abs(k.start - a.start)) is c
                 ]
             grade = None
@@ -183,7 +191,9 @@ class Extractor:
             if near:
                 grade = near[-1].key
             is_imaging = kind == "imaging" or (modality is not None and kind != "history")
-            seq_ids = _sequences_for(c, seq_sentence, concepts) if is_imaging and modality == "MR" else []
+            seq_ids = (
+                _sequences_for(c, seq_sentence, concepts) if is_imaging and modality == "MR" else []
+            )
             f = Finding(
                 concept=c.key,
                 kind=kind,
@@ -193,8 +203,8 @@ class Extractor:
                 regions=region_ids,
                 sequences=seq_ids,
                 modality=modality if is_imaging else None,
-                side=side,  # type: ignore[arg-type]
-                grade=grade,  # type: ignore[arg-type]
+                side=side,
+                grade=grade,
                 negated=negated,
                 uncertain=uncertain,
                 span=clause_span,

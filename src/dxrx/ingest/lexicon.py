@@ -63,7 +63,9 @@ class Matcher:
                 ids = self.lookup.setdefault(norm, [])
                 if key not in ids:
                     ids.append(key)
-        insensitive = sorted((p for p in self.lookup if p not in case_sensitive), key=len, reverse=True)
+        insensitive = sorted(
+            (p for p in self.lookup if p not in case_sensitive), key=len, reverse=True
+        )
         sensitive = sorted((p for p in self.lookup if p in case_sensitive), key=len, reverse=True)
         edge_l, edge_r = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
         self._re = (
@@ -142,7 +144,7 @@ def build_lexicon(kb: KnowledgeBase) -> Lexicon:
     cs = set(rules.get("case_sensitive", []))
     anatomy: dict[str, list[str]] = {}
     for table in (kb.muscles, kb.nerves, kb.structures, kb.plexuses):
-        for rid, rec in table.items():  # type: ignore[attr-defined]
+        for rid, rec in table.items():
             anatomy[rid] = _names(rec)
     for rid, root in kb.roots.items():
         anatomy[rid] = [rid, *root.synonyms]
@@ -158,9 +160,7 @@ def build_lexicon(kb: KnowledgeBase) -> Lexicon:
         grade=Matcher("grade", rules["grades"], cs),
         movement=Matcher("movement", rules["movements"], cs),
         joint=Matcher("joint", rules["joints"], cs),
-        negation=Matcher(
-            "negation", {**_directional(rules["negation"])}, cs
-        ),
+        negation=Matcher("negation", {**_directional(rules["negation"])}, cs),
         uncertainty=Matcher("uncertainty", _directional(rules["uncertainty"]), cs),
         terminator=Matcher("terminator", {"term": rules["terminators"]}, cs),
         section=Matcher("section", section_table, cs),

@@ -63,7 +63,8 @@ def read_source(path: str) -> tuple[str, bytes]:
             size = p.stat().st_size
             if size > MAX_BYTES:
                 raise InputError(
-                    f"{name} is {size / 1e6:.1f} MB; a case file may be at most {MAX_BYTES // 1_000_000} MB"
+                    f"{name} is {size / 1e6:.1f} MB; a case file may be at most "
+                    f"{MAX_BYTES // 1_000_000} MB"
                 )
             raw = p.read_bytes()
         except FileNotFoundError:

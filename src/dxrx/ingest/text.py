@@ -133,5 +133,5 @@ def segment(text: str, lex: Lexicon) -> tuple[list[Sentence], list[Section]]:
         if sections and sections[-1].name == sent.section:
             sections[-1] = Section(name=sections[-1].name, start=sections[-1].start, end=sent.end)
         else:
-            sections.append(Section(name=sent.section, start=sent.start, end=sent.end))  # type: ignore[arg-type]
+            sections.append(Section(name=sent.section, start=sent.start, end=sent.end))
     return sentences, sections

@@ -43,10 +43,17 @@ def lint(kb: KnowledgeBase) -> list[str]:
         set(kb.muscles) | set(kb.nerves) | set(kb.structures) | set(kb.roots) | set(kb.plexuses)
     )
     for table in (
-        kb.roots, kb.plexuses, kb.nerves, kb.muscles, kb.structures, kb.conditions,
-        kb.red_flags, kb.exercises, kb.protocols,
+        kb.roots,
+        kb.plexuses,
+        kb.nerves,
+        kb.muscles,
+        kb.structures,
+        kb.conditions,
+        kb.red_flags,
+        kb.exercises,
+        kb.protocols,
     ):
-        for rid, rec in table.items():  # type: ignore[attr-defined]
+        for rid, rec in table.items():
             _refs(p, kb, f"{type(rec).__name__.lower()} {rid}", rec)
     for i, rule in enumerate(kb.staging):
         _refs(p, kb, f"staging[{i}]", rule)
@@ -88,14 +95,16 @@ def lint(kb: KnowledgeBase) -> list[str]:
         _missing(p, where, "rehabilitation protocol", [cond.rehab_protocol], kb.protocols)
         if cond.id in cond.differentials:
             p.append(f"{where}: lists itself as a differential")
-        for rule in [*cond.findings, *cond.imaging]:
-            _missing(p, where, "finding concept", [rule.concept], kb.concepts)
-            _missing(p, where, "structure", rule.structures, anatomy)
-            _missing(p, where, "action", rule.actions, kb.actions)
-            _missing(p, where, "region", rule.regions, kb.regions)
+        for frule in [*cond.findings, *cond.imaging]:
+            _missing(p, where, "finding concept", [frule.concept], kb.concepts)
+            _missing(p, where, "structure", frule.structures, anatomy)
+            _missing(p, where, "action", frule.actions, kb.actions)
+            _missing(p, where, "region", frule.regions, kb.regions)
 
     for flag in kb.red_flags.values():
-        _missing(p, f"red flag {flag.id}", "concept", [t.concept for t in flag.triggers], kb.concepts)
+        _missing(
+            p, f"red flag {flag.id}", "concept", [t.concept for t in flag.triggers], kb.concepts
+        )
     for ex in kb.exercises.values():
         where = f"exercise {ex.id}"
         _missing(p, where, "target muscle", [*ex.targets, *ex.secondary], kb.muscles)

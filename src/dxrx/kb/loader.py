@@ -86,12 +86,19 @@ class KnowledgeBase:
     def name_of(self, any_id: str) -> str:
         """Human name of any anatomy, concept, action or condition id."""
         for table in (
-            self.muscles, self.nerves, self.roots, self.plexuses, self.structures,
-            self.regions, self.actions, self.concepts, self.conditions,
+            self.muscles,
+            self.nerves,
+            self.roots,
+            self.plexuses,
+            self.structures,
+            self.regions,
+            self.actions,
+            self.concepts,
+            self.conditions,
         ):
             rec = table.get(any_id)
             if rec is not None:
-                return str(rec.name)  # type: ignore[attr-defined]
+                return str(rec.name)
         return any_id
 
     def site_kind(self, site: str) -> str:
@@ -232,7 +239,9 @@ def load_from(files: Iterator[tuple[str, Traversable | Path]]) -> KnowledgeBase:
                 rid = rec.id  # type: ignore[attr-defined]
                 key = f"{section}:{rid}"
                 if rid in tables[section]:
-                    duplicates.append(f"{rel}: duplicate {section} id {rid!r} (also in {origin[key]})")
+                    duplicates.append(
+                        f"{rel}: duplicate {section} id {rid!r} (also in {origin[key]})"
+                    )
                 tables[section][rid] = rec
                 origin[key] = rel
 
@@ -246,7 +255,8 @@ def load_from(files: Iterator[tuple[str, Traversable | Path]]) -> KnowledgeBase:
         version=f"{info.version}+{digest.hexdigest()[:10]}",
         staging=lists["staging"],
         duration_staging=sorted(
-            lists["duration_staging"], key=lambda d: float("inf") if d.max_days is None else d.max_days
+            lists["duration_staging"],
+            key=lambda d: float("inf") if d.max_days is None else d.max_days,
         ),
         origin=origin,
         duplicates=duplicates,

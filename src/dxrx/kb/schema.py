@@ -127,8 +127,20 @@ class Structure(Referenced):
     id: Id
     name: str
     kind: Literal[
-        "bone", "joint", "tendon", "ligament", "bursa", "cartilage", "labrum", "fascia",
-        "space", "vessel", "disc", "canal", "apophysis", "other",
+        "bone",
+        "joint",
+        "tendon",
+        "ligament",
+        "bursa",
+        "cartilage",
+        "labrum",
+        "fascia",
+        "space",
+        "vessel",
+        "disc",
+        "canal",
+        "apophysis",
+        "other",
     ]
     synonyms: list[str] = Field(default_factory=list)
     region: Id
@@ -185,9 +197,23 @@ class Condition(Referenced):
     icd10: list[str] = Field(min_length=1)
     snomed: list[str] = Field(default_factory=list)
     category: Literal[
-        "entrapment-neuropathy", "neuropathy", "radiculopathy", "plexopathy", "tendinopathy",
-        "tendon-tear", "bursitis", "joint", "muscle-injury", "myopathy", "bone-stress",
-        "bone", "tumour", "infection", "spine", "vascular", "other",
+        "entrapment-neuropathy",
+        "neuropathy",
+        "radiculopathy",
+        "plexopathy",
+        "tendinopathy",
+        "tendon-tear",
+        "bursitis",
+        "joint",
+        "muscle-injury",
+        "myopathy",
+        "bone-stress",
+        "bone",
+        "tumour",
+        "infection",
+        "spine",
+        "vascular",
+        "other",
     ]
     description: str
     body_regions: list[Id] = Field(min_length=1)
@@ -253,8 +279,18 @@ class DurationStage(Referenced):
 
 
 ExerciseCategory = Literal[
-    "mobility", "isometric", "isotonic", "eccentric", "heavy-slow-resistance", "neural",
-    "motor-control", "balance", "aerobic", "plyometric", "return-to-sport", "stretch",
+    "mobility",
+    "isometric",
+    "isotonic",
+    "eccentric",
+    "heavy-slow-resistance",
+    "neural",
+    "motor-control",
+    "balance",
+    "aerobic",
+    "plyometric",
+    "return-to-sport",
+    "stretch",
 ]
 
 

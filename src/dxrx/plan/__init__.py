@@ -16,17 +16,24 @@ from dxrx.model import (
     ExerciseRx,
     FittVp,
     Plan,
-    RehabStage,
     Rehabilitation,
+    RehabStage,
     TreatmentItem,
 )
 
 __all__ = ["make_plan", "plan_for_condition"]
 
-CORE_MUSCLES = frozenset({
-    "transversus-abdominis", "multifidus", "internal-oblique", "external-oblique",
-    "rectus-abdominis", "erector-spinae", "quadratus-lumborum",
-})
+CORE_MUSCLES = frozenset(
+    {
+        "transversus-abdominis",
+        "multifidus",
+        "internal-oblique",
+        "external-oblique",
+        "rectus-abdominis",
+        "erector-spinae",
+        "quadratus-lumborum",
+    }
+)
 PER_STAGE = 5
 
 
@@ -56,7 +63,8 @@ def _pick(
 ) -> list[tuple[Exercise, str]]:
     wanted = set(targets)
     allowed = [
-        ex for ex in kb.exercises.values()
+        ex
+        for ex in kb.exercises.values()
         if ex.category in stage.categories
         and ex.level <= stage.max_level
         and not set(ex.joint_loads) & set(stage.avoid_loads)
@@ -65,11 +73,16 @@ def _pick(
     covered: set[str] = set()
     pool = [ex for ex in allowed if (set(ex.targets) | set(ex.secondary)) & wanted]
     while pool and len(chosen) < PER_STAGE:
-        def gain(ex: Exercise) -> tuple[int, int, int, str]:
-            new = len((set(ex.targets) & wanted) - covered)
-            return (new, len(set(ex.targets) & wanted), -ex.level, ex.id)
-
-        best = max(pool, key=gain)
+        # greedy cover: first the exercise training most not-yet-covered targets
+        best = max(
+            pool,
+            key=lambda ex: (
+                len((set(ex.targets) & wanted) - covered),  # noqa: B023 - used at once
+                len(set(ex.targets) & wanted),
+                -ex.level,
+                ex.id,
+            ),
+        )
         pool.remove(best)
         hits = [kb.name_of(m) for m in best.targets if m in wanted] or [
             kb.name_of(m) for m in best.secondary if m in wanted
@@ -138,9 +151,7 @@ def plan_for_condition(
     targets, basis = target_muscles(kb, cond, assessment)
     stage_name = assessment.imaging.stage if assessment else None
     current = _current_index(protocol.stages, stage_name)
-    stages = [
-        _stage_plan(kb, st, targets, i == current) for i, st in enumerate(protocol.stages)
-    ]
+    stages = [_stage_plan(kb, st, targets, i == current) for i, st in enumerate(protocol.stages)]
     steps = [
         TreatmentItem(
             phase=s.phase, text=s.text, criteria=s.criteria, refer_to=s.refer_to, refs=list(s.refs)
@@ -151,10 +162,16 @@ def plan_for_condition(
     safety: list[str] = []
     if assessment is not None:
         for flag in assessment.red_flags:
-            referral.insert(0, TreatmentItem(
-                phase="referral", text=f"Red flag — {flag.name}: {flag.action}",
-                criteria=flag.concern, refer_to=None, refs=list(flag.refs),
-            ))
+            referral.insert(
+                0,
+                TreatmentItem(
+                    phase="referral",
+                    text=f"Red flag — {flag.name}: {flag.action}",
+                    criteria=flag.concern,
+                    refer_to=None,
+                    refs=list(flag.refs),
+                ),
+            )
             safety.append(
                 f"{flag.name}: exercise beyond gentle, symptom-limited activity waits until this "
                 "is assessed."

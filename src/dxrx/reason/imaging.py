@@ -75,9 +75,7 @@ def muscle_signal(case: Case, kb: KnowledgeBase) -> MuscleSignal:
     return sig
 
 
-def _stage(
-    case: Case, kb: KnowledgeBase, sig: MuscleSignal
-) -> tuple[str | None, str, list[str]]:
+def _stage(case: Case, kb: KnowledgeBase, sig: MuscleSignal) -> tuple[str | None, str, list[str]]:
     if sig.affected:
         fluid = bool(sig.fluid_high)
         grades = set(sig.t1_fat.values())
@@ -113,7 +111,11 @@ def imaging_readout(case: Case, kb: KnowledgeBase) -> tuple[ImagingReadout, Musc
     summary = ". ".join(parts) + "." if parts else "No imaging findings were given."
     return (
         ImagingReadout(
-            summary=summary, findings=findings, stage=stage, stage_basis=basis, stage_refs=refs  # type: ignore[arg-type]
+            summary=summary,
+            findings=findings,
+            stage=stage,
+            stage_basis=basis,
+            stage_refs=refs,
         ),
         sig,
     )

@@ -72,7 +72,8 @@ def fit_site(kb: KnowledgeBase, site: str, d: Deficits) -> SiteFit:
     acts = {a for a in d.actions if _prime_movers(kb, a) & supplied}
     territory = _sensory_territory(kb, site)
     areas = {
-        a for a in d.areas
+        a
+        for a in d.areas
         if any(kb.region_is_within(a, t) or kb.region_is_within(t, a) for t in territory)
     }
     conflicts = d.spared & supplied
@@ -84,7 +85,8 @@ def fit_site(kb: KnowledgeBase, site: str, d: Deficits) -> SiteFit:
         site=site,
         name=names(site),
         kind=kb.site_kind(site),
-        explains=[names(m) for m in sorted(covered)] + [f"weak {names(a)}" for a in sorted(acts)]
+        explains=[names(m) for m in sorted(covered)]
+        + [f"weak {names(a)}" for a in sorted(acts)]
         + [f"sensory change in {names(a)}" for a in sorted(areas)],
         unexplained=[names(m) for m in sorted(d.muscles - covered)]
         + [f"weak {names(a)}" for a in sorted(d.actions - acts)]
@@ -123,12 +125,18 @@ def localise(case: Case, kb: KnowledgeBase, sig: MuscleSignal) -> Localisation:
             "the pattern suggests a multifocal, diffuse or non-neurogenic process.",
         )
     best = fits[0]
-    root_alt = next((f for f in fits[1:] if f.kind == "root"), None) if best.kind != "root" else None
+    root_alt = (
+        next((f for f in fits[1:] if f.kind == "root"), None) if best.kind != "root" else None
+    )
     refs = list(_refs_of(kb, best.site))
     note = (
         f"{best.name} supplies {', '.join(best.explains)}"
         + (f"; it does not explain {', '.join(best.unexplained)}" if best.unexplained else "")
-        + (f"; spared muscles it supplies: {', '.join(best.spared_conflicts)}" if best.spared_conflicts else "")
+        + (
+            f"; spared muscles it supplies: {', '.join(best.spared_conflicts)}"
+            if best.spared_conflicts
+            else ""
+        )
         + ". Of the sites that explain the pattern equally well it is the most distal."
     )
     if root_alt is not None:
@@ -157,5 +165,5 @@ def _refs_of(kb: KnowledgeBase, site: str) -> list[str]:
     for table in (kb.nerves, kb.roots, kb.plexuses):
         rec = table.get(site)
         if rec is not None:
-            return list(rec.refs)  # type: ignore[attr-defined]
+            return list(rec.refs)
     return []

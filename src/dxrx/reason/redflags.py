@@ -21,20 +21,33 @@ def red_flags(case: Case, kb: KnowledgeBase) -> tuple[list[RedFlagHit], list[Evi
                 if not kb.concept_is_a(f.concept, trig.concept):
                     continue
                 if f.negated:
-                    screened.append(Evidence(
-                        statement=f"{flag.name}: {f.label}", weight=0.0, span=f.span,
-                        refs=list(flag.refs),
-                    ))
+                    screened.append(
+                        Evidence(
+                            statement=f"{flag.name}: {f.label}",
+                            weight=0.0,
+                            span=f.span,
+                            refs=list(flag.refs),
+                        )
+                    )
                     continue
                 age = f" at age {case.age}" if trig.min_age is not None else ""
-                evidence.append(Evidence(
-                    statement=f"{f.label}{age}", weight=1.0, span=f.span, refs=list(flag.refs)
-                ))
+                evidence.append(
+                    Evidence(
+                        statement=f"{f.label}{age}", weight=1.0, span=f.span, refs=list(flag.refs)
+                    )
+                )
         if evidence:
-            hits.append(RedFlagHit(
-                id=flag.id, name=flag.name, concern=flag.concern, action=flag.action,
-                urgency=flag.urgency, evidence=evidence, refs=list(flag.refs),
-            ))
+            hits.append(
+                RedFlagHit(
+                    id=flag.id,
+                    name=flag.name,
+                    concern=flag.concern,
+                    action=flag.action,
+                    urgency=flag.urgency,
+                    evidence=evidence,
+                    refs=list(flag.refs),
+                )
+            )
     order = {"emergency": 0, "urgent": 1, "soon": 2}
     hits.sort(key=lambda h: order.get(h.urgency, 3))
     return hits, screened

@@ -21,15 +21,29 @@ PRIOR = {"very-common": 0.0, "common": -0.5, "uncommon": -1.2, "rare": -2.0, "ve
 EVOKE = {0: 0.1, 1: 0.4, 2: 0.8, 3: 1.4, 4: 2.2, 5: 3.2}
 ABSENT = {1: 0.1, 2: 0.3, 3: 0.7, 4: 1.3, 5: 2.0}
 FREQ_WORD = {1: "rarely", 2: "sometimes", 3: "often", 4: "usually", 5: "almost always"}
-EVOKE_WORD = {0: "non-specific", 1: "weakly", 2: "moderately", 3: "strongly", 4: "very strongly",
-              5: "pathognomonically"}
+EVOKE_WORD = {
+    0: "non-specific",
+    1: "weakly",
+    2: "moderately",
+    3: "strongly",
+    4: "very strongly",
+    5: "pathognomonically",
+}
 UNEXPLAINED = 0.35
 UNEXPLAINED_CAP = 2.5
 EXPECTED_MISSING = 0.25
 LOCALISED_HERE = 2.5
 UNCERTAIN_FACTOR = 0.5
-_NOT_SALIENT = {"normal", "not-visualised", "pain", "swelling", "insidious-onset", "sudden-onset",
-                "progressive", "trauma"}
+_NOT_SALIENT = {
+    "normal",
+    "not-visualised",
+    "pain",
+    "swelling",
+    "insidious-onset",
+    "sudden-onset",
+    "progressive",
+    "trauma",
+}
 
 
 def _salient(kb: KnowledgeBase, f: Finding) -> bool:
@@ -39,7 +53,9 @@ def _salient(kb: KnowledgeBase, f: Finding) -> bool:
     return kind in ("imaging", "sign", "lab") or (kind == "symptom" and f.concept != "pain")
 
 
-def _best(kb: KnowledgeBase, rule: FindingRule, findings: list[Finding]) -> tuple[float, Finding | None]:
+def _best(
+    kb: KnowledgeBase, rule: FindingRule, findings: list[Finding]
+) -> tuple[float, Finding | None]:
     best, hit = 0.0, None
     for f in findings:
         q = rule_match(kb, rule, f)
@@ -116,29 +132,42 @@ def score_condition(
             for f in present:
                 if f is not hit and rule_match(kb, rule, f) > 0:
                     explained.add(id(f))
-            pro.append(Evidence(
-                statement=f"{hit.label}: {FREQ_WORD[rule.frequency]} present in {cond.name} and "
-                f"{EVOKE_WORD[rule.evoking]} suggestive of it",
-                weight=round(w, 2), span=hit.span, refs=list(rule.refs),
-            ))
+            pro.append(
+                Evidence(
+                    statement=f"{hit.label}: {FREQ_WORD[rule.frequency]} present in {cond.name} "
+                    "and "
+                    f"{EVOKE_WORD[rule.evoking]} suggestive of it",
+                    weight=round(w, 2),
+                    span=hit.span,
+                    refs=list(rule.refs),
+                )
+            )
             continue
         _, neg = _best(kb, rule, denied)
         if neg is not None:
             w = ABSENT[rule.frequency]
             score -= w
-            con.append(Evidence(
-                statement=f"{neg.label} — yet {_rule_text(kb, rule)} is {FREQ_WORD[rule.frequency]} "
-                f"present in {cond.name}",
-                weight=-w, span=neg.span, refs=list(rule.refs),
-            ))
-        elif rule.frequency >= 4 and set(rule.modalities) & set(case.modalities):
+            con.append(
+                Evidence(
+                    statement=f"{neg.label} — yet {_rule_text(kb, rule)} is "
+                    f"{FREQ_WORD[rule.frequency]} "
+                    f"present in {cond.name}",
+                    weight=-w,
+                    span=neg.span,
+                    refs=list(rule.refs),
+                )
+            )
+        elif rule.frequency >= 4 and (done := set(rule.modalities) & set(case.modalities)):
             w = EXPECTED_MISSING * (rule.frequency - 3)
             score -= w
-            con.append(Evidence(
-                statement=f"Not reported on {'/'.join(sorted(set(rule.modalities) & set(case.modalities)))}: "
-                f"{_rule_text(kb, rule)}, {FREQ_WORD[rule.frequency]} present in {cond.name}",
-                weight=-w, refs=list(rule.refs),
-            ))
+            con.append(
+                Evidence(
+                    statement=f"Not reported on {'/'.join(sorted(done))}: "
+                    f"{_rule_text(kb, rule)}, {FREQ_WORD[rule.frequency]} present in {cond.name}",
+                    weight=-w,
+                    refs=list(rule.refs),
+                )
+            )
     site = _site_evidence(kb, cond, loc, affected)
     if site is not None:
         score += site.weight
@@ -152,26 +181,36 @@ def score_condition(
         gap = demo.age_min - case.age if case.age < demo.age_min else case.age - demo.age_max
         w = 0.6 if gap <= 10 else 1.4
         score -= w
-        con.append(Evidence(
-            statement=f"Age {case.age} is outside the usual {demo.age_min}-{demo.age_max} years",
-            weight=-w, refs=list(demo.refs),
-        ))
+        con.append(
+            Evidence(
+                statement=f"Age {case.age} is outside the usual "
+                f"{demo.age_min}-{demo.age_max} years",
+                weight=-w,
+                refs=list(demo.refs),
+            )
+        )
     if case.sex and demo.sex != "any" and case.sex != demo.sex:
         score -= 2.0
-        con.append(Evidence(
-            statement=f"{cond.name} occurs in {demo.sex} patients; this patient is {case.sex}",
-            weight=-2.0, refs=list(demo.refs),
-        ))
+        con.append(
+            Evidence(
+                statement=f"{cond.name} occurs in {demo.sex} patients; this patient is {case.sex}",
+                weight=-2.0,
+                refs=list(demo.refs),
+            )
+        )
     unexplained = [f for f in present if _salient(kb, f) and id(f) not in explained]
     if unexplained:
         w = min(UNEXPLAINED_CAP, UNEXPLAINED * len(unexplained))
         score -= w
         labels = list(dict.fromkeys(f.label for f in unexplained))
-        con.append(Evidence(
-            statement=f"Does not account for: {'; '.join(labels[:5])}"
-            + (f" (+{len(labels) - 5} more)" if len(labels) > 5 else ""),
-            weight=-round(w, 2), span=unexplained[0].span,
-        ))
+        con.append(
+            Evidence(
+                statement=f"Does not account for: {'; '.join(labels[:5])}"
+                + (f" (+{len(labels) - 5} more)" if len(labels) > 5 else ""),
+                weight=-round(w, 2),
+                span=unexplained[0].span,
+            )
+        )
     pro.sort(key=lambda e: -e.weight)
     con.sort(key=lambda e: e.weight)
     return score, pro, con

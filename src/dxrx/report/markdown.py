@@ -74,8 +74,10 @@ def _stage(s: RehabStage, n: int) -> list[str]:
         out.append("**Exercises**")
         out.append("")
         for ex in s.exercises:
-            out.append(f"- **{ex.name}** ({ex.category}; {ex.why}). {ex.description} "
-                       f"Cues: {'; '.join(ex.cues)}.{_refs(ex.refs)}")
+            out.append(
+                f"- **{ex.name}** ({ex.category}; {ex.why}). {ex.description} "
+                f"Cues: {'; '.join(ex.cues)}.{_refs(ex.refs)}"
+            )
         out.append("")
     if s.avoid:
         out.append("**Avoid:** " + "; ".join(s.avoid))
@@ -99,16 +101,23 @@ def render_markdown(r: Report) -> str:
         lines.append("**Red flags raised:** " + "; ".join(f.name for f in r.red_flags))
         lines.append("")
 
-    lines += ["## Findings extracted from the case", "",
-              "| Finding | Status | Section | Source |", "|---|---|---|---|"]
+    lines += [
+        "## Findings extracted from the case",
+        "",
+        "| Finding | Status | Section | Source |",
+        "|---|---|---|---|",
+    ]
     lines += [_finding_row(f) for f in r.case.findings]
     if not r.case.findings:
         lines.append("| (no recognised findings) | | | |")
     lines.append("")
 
     lines += ["## Imaging read-out", "", r.imaging.summary, ""]
-    lines += [f"**Stage:** {r.imaging.stage or 'not determined'} — {r.imaging.stage_basis}"
-              f"{_refs(r.imaging.stage_refs)}", ""]
+    lines += [
+        f"**Stage:** {r.imaging.stage or 'not determined'} — {r.imaging.stage_basis}"
+        f"{_refs(r.imaging.stage_refs)}",
+        "",
+    ]
 
     loc = r.localisation
     lines += ["## Localisation", ""]
@@ -141,13 +150,17 @@ def render_markdown(r: Report) -> str:
     if r.red_flags:
         for f in r.red_flags:
             ev = "; ".join(e.statement + _quote(e.span) for e in f.evidence)
-            lines.append(f"- **{f.name}** ({f.urgency}): {ev}. Concern: {f.concern}. "
-                         f"Action: {f.action}{_refs(f.refs)}")
+            lines.append(
+                f"- **{f.name}** ({f.urgency}): {ev}. Concern: {f.concern}. "
+                f"Action: {f.action}{_refs(f.refs)}"
+            )
     else:
-        lines.append("- None of the screened red flags is stated in the case "
-                     "(night or rest pain, weight loss, fever, cancer history, saddle "
-                     "anaesthesia, sphincter change, progressive deficit, trauma in the elderly). "
-                     "Absence from the text is not absence in the patient: ask.")
+        lines.append(
+            "- None of the screened red flags is stated in the case "
+            "(night or rest pain, weight loss, fever, cancer history, saddle "
+            "anaesthesia, sphincter change, progressive deficit, trauma in the elderly). "
+            "Absence from the text is not absence in the patient: ask."
+        )
     for e in r.red_flags_screened_negative:
         lines.append(f"- screened negative: {e.statement}{_quote(e.span)}")
     lines.append("")
@@ -169,17 +182,23 @@ def render_markdown(r: Report) -> str:
     if rehab.target_muscles:
         lines.append(f"Target muscles ({rehab.target_basis}): {', '.join(rehab.target_muscles)}.")
         lines.append("")
-    for s in p.safety:
-        lines.append(f"> Safety: {s}")
+    for note in p.safety:
+        lines.append(f"> Safety: {note}")
         lines.append("")
-    for n, s in enumerate(rehab.stages, 1):
-        lines += _stage(s, n)
+    for n, st in enumerate(rehab.stages, 1):
+        lines += _stage(st, n)
     lines.append(f"Protocol references:{_refs(rehab.refs)}")
     lines.append("")
 
     lines += ["## References", ""]
     lines += [f"- **{rid}**: {cit}" for rid, cit in r.references.items()]
     lines.append("")
-    lines += ["---", "", f"*{r.disclaimer}*", "",
-              f"dxrx {r.dxrx_version} · knowledge base {r.kb_version}", ""]
+    lines += [
+        "---",
+        "",
+        f"*{r.disclaimer}*",
+        "",
+        f"dxrx {r.dxrx_version} · knowledge base {r.kb_version}",
+        "",
+    ]
     return "\n".join(lines)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dxrx.kb import KnowledgeBase, load_kb
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "examples" / "seed-case.json"
+DEV = ROOT / "tests" / "data" / "dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_kb()
+
+
+@pytest.fixture(scope="session")
+def seed_record() -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(SEED.read_text(encoding="utf-8"))
+    return record

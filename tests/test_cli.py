@@ -1,0 +1,133 @@
+"""The command line as a user meets it: good cases, bad inputs, output files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DEV, SEED
+
+DXRX = [sys.executable, "-m", "dxrx"]
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "DXRX_DEBUG"}
+    return subprocess.run([*DXRX, *args], input=stdin, capture_output=True, env=env, timeout=120)
+
+
+def test_analyze_markdown_default() -> None:
+    res = run("analyze", str(SEED))
+    assert res.returncode == 0, res.stderr.decode()
+    out = res.stdout.decode()
+    assert out.startswith("# dxrx work-up")
+    assert "Superior gluteal nerve entrapment" in out
+
+
+def test_analyze_json_to_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    res = run("analyze", str(SEED), "--format", "json", "-o", str(target))
+    assert res.returncode == 0, res.stderr.decode()
+    doc = json.loads(target.read_text())
+    assert doc["differential"][0]["id"] == "superior-gluteal-nerve-entrapment"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_analyze_text_file_and_stdin(tmp_path: Path) -> None:
+    record = json.loads(SEED.read_text())
+    text = record["history"] + "\n\n" + record["imaging"]
+    case = tmp_path / "case.txt"
+    case.write_text(text)
+    from_file = run("analyze", str(case), "--format", "json")
+    from_stdin = run("analyze", "-", "--format", "json", stdin=text.encode())
+    assert from_file.returncode == 0 and from_stdin.returncode == 0
+    a, b = json.loads(from_file.stdout), json.loads(from_stdin.stdout)
+    assert (
+        a["differential"][0]["id"]
+        == b["differential"][0]["id"]
+        == ("superior-gluteal-nerve-entrapment")
+    )
+    json_stdin = run("analyze", "-", "--format", "json", stdin=SEED.read_bytes())
+    assert json.loads(json_stdin.stdout)["case"]["age"] == 47
+
+
+def _bad_inputs(tmp: Path) -> list[tuple[str, str]]:
+    """(path, words the one-line error must contain)."""
+    (tmp / "empty.txt").write_text("")
+    (tmp / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    (tmp / "bad.json").write_text('{"history": "pain in the hip",')
+    (tmp / "nohistory.json").write_text('{"age": 40, "imaging": "MRI normal"}')
+    (tmp / "list.json").write_text('["history"]')
+    big = tmp / "big.txt"
+    big.write_text("Buttock pain for three months. " * 350_000)
+    (tmp / "french.txt").write_text(
+        "Femme de 47 ans présentant une douleur de la fesse droite depuis trois mois, "
+        "aggravée par l'effort et soulagée par le repos. Faiblesse de l'abduction de la hanche."
+    )
+    (tmp / "chinese.txt").write_text("患者女性，47岁，右侧臀部疼痛三个月，髋关节外展无力。")
+    locked = tmp / "locked.txt"
+    locked.write_text("Buttock pain.")
+    locked.chmod(0)
+    return [
+        (str(tmp / "empty.txt"), "empty"),
+        (str(tmp / "binary.txt"), "binary"),
+        (str(tmp / "missing.txt"), "no such file"),
+        (str(tmp / "bad.json"), "not valid JSON"),
+        (str(tmp / "nohistory.json"), "history"),
+        (str(tmp / "list.json"), "object"),
+        (str(big), "MB"),
+        (str(tmp / "french.txt"), "English"),
+        (str(tmp / "chinese.txt"), "English"),
+        (str(tmp), "directory"),
+        (str(locked), "permission denied" if os.geteuid() != 0 else ""),
+    ]
+
+
+def test_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
+    for path, words in _bad_inputs(tmp_path):
+        if path.endswith("locked.txt") and os.geteuid() == 0:
+            continue  # root reads any file; permission errors cannot be provoked
+        res = run("analyze", path)
+        err = res.stderr.decode().strip()
+        assert res.returncode == 2, (path, err)
+        assert "Traceback" not in err and len(err.splitlines()) == 1, err
+        assert err.startswith("dxrx: error:"), err
+        assert words in err, (path, err)
+        assert res.stdout == b""
+
+
+def test_output_into_missing_folder_fails_cleanly(tmp_path: Path) -> None:
+    res = run("analyze", str(SEED), "-o", str(tmp_path / "nope" / "out.md"))
+    assert res.returncode == 2
+    assert "does not exist" in res.stderr.decode()
+
+
+def test_kb_lint_passes() -> None:
+    res = run("kb", "lint")
+    assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
+    assert res.stdout.decode().startswith("ok:")
+
+
+def test_bench_json(tmp_path: Path) -> None:
+    subset = tmp_path / "subset.jsonl"
+    lines = DEV.read_text().splitlines()[:5]
+    subset.write_text("\n".join(lines) + "\n")
+    res = run("bench", str(subset), "--format", "json")
+    assert res.returncode == 0, res.stderr.decode()
+    doc = json.loads(res.stdout)
+    assert doc["n"] == 5
+    assert 0.0 <= doc["top1"] <= doc["top3"] <= 1.0
+    assert len(doc["cases"]) == 5 and all("rank" in c for c in doc["cases"])
+
+
+@pytest.mark.parametrize("content", ["", '{"id": 1}\n', "not json\n"])
+def test_bench_bad_case_file(tmp_path: Path, content: str) -> None:
+    f = tmp_path / "cases.jsonl"
+    f.write_text(content)
+    res = run("bench", str(f))
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr.decode()

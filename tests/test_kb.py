@@ -1,0 +1,133 @@
+"""Knowledge base: schema, integrity, coverage, and that lint catches breakage."""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from dxrx.kb import KbError, KnowledgeBase, lint, load_dir
+
+DATA = Path(str(resources.files("dxrx.kb").joinpath("data")))
+HIP_PELVIS_CORE = {
+    "gluteal",
+    "iliopsoas",
+    "medial thigh",
+    "anterior thigh",
+    "posterior thigh",
+    "trunk",
+    "core",
+    "pelvic floor",
+    "abdominal wall",
+    "lateral rotators",
+    "deep gluteal",
+    "back",
+}
+
+LUMBOSACRAL_NERVES = [
+    "superior-gluteal-nerve",
+    "inferior-gluteal-nerve",
+    "sciatic-nerve",
+    "tibial-nerve",
+    "common-fibular-nerve",
+    "femoral-nerve",
+    "obturator-nerve",
+    "lateral-femoral-cutaneous-nerve",
+    "pudendal-nerve",
+    "posterior-femoral-cutaneous-nerve",
+    "nerve-to-piriformis",
+    "nerve-to-obturator-internus",
+    "nerve-to-quadratus-femoris",
+    "genitofemoral-nerve",
+    "ilioinguinal-nerve",
+    "iliohypogastric-nerve",
+]
+
+
+def test_shipped_kb_is_clean(kb: KnowledgeBase) -> None:
+    assert lint(kb) == []
+
+
+def test_scope_of_v1(kb: KnowledgeBase) -> None:
+    assert {f"L{i}" for i in range(1, 6)} | {f"S{i}" for i in range(1, 5)} <= set(kb.roots)
+    for nerve in LUMBOSACRAL_NERVES:
+        assert nerve in kb.nerves, nerve
+    assert len(kb.conditions) >= 20
+    assert len(kb.muscles) >= 50
+
+
+def test_at_least_30_hip_pelvis_core_exercises(kb: KnowledgeBase) -> None:
+    region = {
+        m.id
+        for m in kb.muscles.values()
+        if any(word in m.group.lower() for word in HIP_PELVIS_CORE)
+    }
+    assert len(region) > 20
+    hip_core = [ex for ex in kb.exercises.values() if set(ex.targets) & region]
+    assert len(hip_core) >= 30
+
+
+def test_every_condition_is_complete(kb: KnowledgeBase) -> None:
+    for cond in kb.conditions.values():
+        assert cond.imaging, cond.id
+        assert cond.refs, cond.id
+        assert cond.rehab_protocol in kb.protocols, cond.id
+        phases = {t.phase for t in cond.treatment}
+        assert phases & {"education", "conservative"}, cond.id
+
+
+def test_key_innervation_facts(kb: KnowledgeBase) -> None:
+    sgn = kb.muscles_of_site["superior-gluteal-nerve"]
+    assert {"gluteus-medius", "gluteus-minimus", "tensor-fasciae-latae"} <= sgn
+    assert "gluteus-maximus" not in sgn
+    assert "gluteus-maximus" in kb.muscles_of_site["inferior-gluteal-nerve"]
+    assert "tibialis-anterior" in kb.muscles_of_site["common-fibular-nerve"]
+    assert "tibialis-anterior" in kb.muscles_of_site["sciatic-nerve"]
+    assert "tibialis-anterior" in kb.muscles_of_site["L4"] | kb.muscles_of_site["L5"]
+    assert "iliacus" in kb.muscles_of_site["femoral-nerve"]
+
+
+def _copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "data"
+    shutil.copytree(DATA, dst)
+    return dst
+
+
+def test_lint_reports_broken_cross_references(tmp_path: Path) -> None:
+    data = _copy(tmp_path)
+    muscles = next(data.glob("anatomy/muscles-*.yaml"))
+    text = muscles.read_text()
+    muscles.write_text(text.replace("superior-gluteal-nerve", "superior-gluteal-nerv", 1))
+    problems = lint(load_dir(data))
+    assert any("unknown nerve 'superior-gluteal-nerv'" in p for p in problems)
+
+
+def test_lint_reports_unknown_concept_and_reference(tmp_path: Path) -> None:
+    data = _copy(tmp_path)
+    cond = data / "conditions" / "superior-gluteal-nerve-entrapment.yaml"
+    text = cond.read_text()
+    text = text.replace("concept: weakness", "concept: weaknes", 1)
+    cond.write_text(text)
+    problems = lint(load_dir(data))
+    assert any("unknown finding concept 'weaknes'" in p for p in problems)
+
+
+def test_schema_rejects_missing_reference(tmp_path: Path) -> None:
+    data = _copy(tmp_path)
+    bad = data / "anatomy" / "zz-bad.yaml"
+    bad.write_text(
+        "muscles:\n  - id: extra-muscle\n    name: Extra\n    group: gluteal\n"
+        "    nerves: [superior-gluteal-nerve]\n    roots: [L5]\n    actions: [hip-abduction]\n"
+        "    origin: ilium\n    insertion: femur\n    refs: []\n"
+    )
+    with pytest.raises(KbError, match=r"zz-bad.yaml: muscles\[0\]\.refs"):
+        load_dir(data)
+
+
+def test_schema_rejects_unknown_keys(tmp_path: Path) -> None:
+    data = _copy(tmp_path)
+    (data / "zz.yaml").write_text("red_flags:\n  - id: x\n    colour: red\n")
+    with pytest.raises(KbError, match="colour"):
+        load_dir(data)
