@@ -77,7 +77,7 @@ def _pick(
         best = max(
             pool,
             key=lambda ex: (
-                len((set(ex.targets) & wanted) - covered),  # noqa: B023 - used at once
+                len((set(ex.targets) & wanted) - covered),
                 len(set(ex.targets) & wanted),
                 -ex.level,
                 ex.id,
