@@ -108,6 +108,54 @@ def bench(
     _emit(render_bench(result, fmt.value), output)
 
 
+class Stage(StrEnum):
+    acute = "acute"
+    subacute = "subacute"
+    chronic = "chronic"
+
+
+@app.command()
+def plan(
+    condition: Annotated[str, typer.Argument(help="Condition id, e.g. gluteal-tendinopathy.")],
+    stage: Annotated[Stage | None, typer.Option("--stage", "-s", help="Stage to start at.")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Print a condition's treatment pathway and staged FITT-VP protocol, without a case."""
+    import difflib
+    import json
+
+    from dxrx import DISCLAIMER
+    from dxrx.kb import load_kb
+    from dxrx.pipeline import citations
+    from dxrx.plan import plan_for_condition
+    from dxrx.report.markdown import render_plan_markdown
+
+    try:
+        kb = load_kb()
+    except KbError as exc:
+        _fail(str(exc), 1)
+    cond = kb.conditions.get(condition)
+    if cond is None:
+        close = difflib.get_close_matches(condition, list(kb.conditions), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see the KB for condition ids"
+        _fail(f"unknown condition {condition!r}{hint}")
+    assert cond is not None
+    result = plan_for_condition(kb, cond, stage=stage.value if stage else None)
+    refs = citations(kb, [result])
+    if fmt is ReportFormat.json:
+        doc = {
+            "plan": result.model_dump(by_alias=True),
+            "references": refs,
+            "disclaimer": DISCLAIMER,
+            "kb_version": kb.version,
+        }
+        text = json.dumps(doc, indent=2) + "\n"
+    else:
+        text = render_plan_markdown(result, refs, DISCLAIMER, kb.version)
+    _emit(text, output)
+
+
 @kb_app.command("lint")
 def kb_lint() -> None:
     """Check the knowledge base: schema, cross-references, references. Exit 1 when broken."""

@@ -30,7 +30,8 @@ def _collect_refs(obj: Any, out: set[str]) -> None:
             _collect_refs(item, out)
 
 
-def _citations(kb: KnowledgeBase, parts: Iterable[Any]) -> dict[str, str]:
+def citations(kb: KnowledgeBase, parts: Iterable[Any]) -> dict[str, str]:
+    """Full citations of every reference id used anywhere in ``parts``."""
     ids: set[str] = set()
     for part in parts:
         _collect_refs(part, ids)
@@ -70,7 +71,7 @@ def analyze_case(case: Case, kb: KnowledgeBase | None = None) -> Report:
         red_flags=assessment.red_flags,
         red_flags_screened_negative=assessment.red_flags_screened_negative,
         plan=plan,
-        references=_citations(kb, parts),
+        references=citations(kb, parts),
         disclaimer=DISCLAIMER,
         kb_version=kb.version,
         dxrx_version=__version__,

@@ -145,11 +145,16 @@ def _current_index(stages: list[ProtocolStage], assessed: str | None) -> int:
 
 
 def plan_for_condition(
-    kb: KnowledgeBase, cond: Condition, assessment: Assessment | None = None
+    kb: KnowledgeBase,
+    cond: Condition,
+    assessment: Assessment | None = None,
+    *,
+    stage: str | None = None,
 ) -> Plan:
+    """The condition's pathway and protocol; without an assessment, for ``stage`` if given."""
     protocol = kb.protocols[cond.rehab_protocol]
     targets, basis = target_muscles(kb, cond, assessment)
-    stage_name = assessment.imaging.stage if assessment else None
+    stage_name = assessment.imaging.stage if assessment else stage
     current = _current_index(protocol.stages, stage_name)
     stages = [_stage_plan(kb, st, targets, i == current) for i, st in enumerate(protocol.stages)]
     steps = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dxrx.model import Evidence, Finding, RehabStage, Report, Span
+from dxrx.model import Evidence, Finding, Plan, RehabStage, Report, Span
 
 _QUOTE_MAX = 140
 
@@ -165,8 +165,25 @@ def render_markdown(r: Report) -> str:
         lines.append(f"- screened negative: {e.statement}{_quote(e.span)}")
     lines.append("")
 
-    p = r.plan
-    lines += [f"## Treatment pathway: {p.condition_name}", ""]
+    lines += render_plan_sections(r.plan)
+
+    lines += ["## References", ""]
+    lines += [f"- **{rid}**: {cit}" for rid, cit in r.references.items()]
+    lines.append("")
+    lines += [
+        "---",
+        "",
+        f"*{r.disclaimer}*",
+        "",
+        f"dxrx {r.dxrx_version} · knowledge base {r.kb_version}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_plan_sections(p: Plan) -> list[str]:
+    """Treatment, referral and staged rehabilitation; shared by the work-up and ``dxrx plan``."""
+    lines = [f"## Treatment pathway: {p.condition_name}", ""]
     for t in p.treatment:
         crit = f" *When:* {t.criteria}" if t.criteria else ""
         lines.append(f"- **{t.phase.capitalize()}:** {t.text}{crit}{_refs(t.refs)}")
@@ -189,16 +206,16 @@ def render_markdown(r: Report) -> str:
         lines += _stage(st, n)
     lines.append(f"Protocol references:{_refs(rehab.refs)}")
     lines.append("")
+    return lines
 
+
+def render_plan_markdown(
+    p: Plan, references: dict[str, str], disclaimer: str, kb_version: str
+) -> str:
+    """``dxrx plan``: a condition's pathway and protocol without a case."""
+    lines = [f"# dxrx plan: {p.condition_name}", ""]
+    lines += render_plan_sections(p)
     lines += ["## References", ""]
-    lines += [f"- **{rid}**: {cit}" for rid, cit in r.references.items()]
-    lines.append("")
-    lines += [
-        "---",
-        "",
-        f"*{r.disclaimer}*",
-        "",
-        f"dxrx {r.dxrx_version} · knowledge base {r.kb_version}",
-        "",
-    ]
+    lines += [f"- **{rid}**: {cit}" for rid, cit in references.items()]
+    lines += ["", "---", "", f"*{disclaimer}*", "", f"knowledge base {kb_version}", ""]
     return "\n".join(lines)
