@@ -19,11 +19,18 @@ from dxrx.model import Finding, Span
 
 _POWER = re.compile(r"\b(?:mrc\s*)?(?:grade\s*)?[0-4][+\-]?\s*/\s*5\b", re.I)
 _FLUID = {"STIR", "T2", "FS", "PD"}
+_PREP = re.compile(r"\s+(?:on|in|at|with|using)\b", re.I)
+_PREP_BEFORE = re.compile(r"\b(?:on|in|at|with|using)\s+$", re.I)
 
 
 def _drop_overlapped(matches: list[Match], masks: Iterable[Match]) -> list[Match]:
+    """Drop matches lying inside a mask ("fluid" in "fluid-sensitive"); longer ones survive."""
     mask_list = list(masks)
-    return [m for m in matches if not any(m.overlaps(k) for k in mask_list)]
+    return [
+        m
+        for m in matches
+        if not any(m.overlaps(k) and (m.end - m.start) <= (k.end - k.start) for k in mask_list)
+    ]
 
 
 def _ellipsis(text: str, found: list[Match], lex: Lexicon, end: int) -> list[Match]:
@@ -63,20 +70,34 @@ def _actions(text: str, s: int, e: int, lex: Lexicon, kb: KnowledgeBase) -> list
     return out
 
 
-def _sequences_for(concept: Match, seqs: list[Match], concepts: list[Match]) -> list[str]:
+def _sequences_for(
+    text: str, concept: Match, seqs: list[Match], concepts: list[Match]
+) -> list[str]:
     """Sequences that qualify one signal word: "T2 hyperintense" or "hyperintense on T2"."""
-    before = [s for s in seqs if s.end <= concept.start and concept.start - s.end <= 25]
-    if before:
-        nearest = max(before, key=lambda s: s.end)
-        between = [c for c in concepts if nearest.end <= c.start < concept.start]
-        if not between:
-            return list(nearest.keys)
+    inside = [k for s in seqs if concept.start <= s.start and s.end <= concept.end for k in s.keys]
+    if inside:  # "STIR hyperintensity", "increased T2 signal"
+        return list(dict.fromkeys(inside))
     following = [c.start for c in concepts if c.start > concept.start]
     limit = min(following) if following else 10**9
-    after = [k for s in seqs if concept.end <= s.start < limit for k in s.keys]
+    after = [s for s in seqs if concept.end <= s.start < limit]
+    if after and _PREP.match(text, concept.end):
+        return list(dict.fromkeys(k for s in after for k in s.keys))
+    before = [
+        s
+        for s in seqs
+        if s.end <= concept.start
+        and concept.start - s.end <= 25
+        and not _PREP_BEFORE.search(text, max(0, s.start - 6), s.start)
+    ]
+    if before:
+        nearest = max(before, key=lambda s: s.end)
+        if not [c for c in concepts if nearest.end <= c.start < concept.start]:
+            return list(nearest.keys)
     if after:
-        return list(dict.fromkeys(after))
-    return list(dict.fromkeys(k for s in seqs for k in s.keys))
+        return list(dict.fromkeys(k for s in after for k in s.keys))
+    # otherwise only an unambiguous sentence-wide sequence qualifies it
+    every = list(dict.fromkeys(k for s in seqs for k in s.keys))
+    return every if len(every) == 1 else []
 
 
 def _label(kb: KnowledgeBase, f: Finding) -> str:
@@ -123,7 +144,10 @@ class Extractor:
             if sent.section != last_section and sent.section != "imaging":
                 self.modality = None
             last_section = sent.section
-            mods = self.lex.modality.find(self.text, sent.start, sent.end)
+            # include a header on the same line ("MRI: ...") in the modality search
+            line_start = self.text.rfind("\n", 0, sent.start) + 1
+            head = line_start if ":" in self.text[line_start : sent.start] else sent.start
+            mods = self.lex.modality.find(self.text, head, sent.end)
             if mods and sent.section == "imaging":
                 self.modality = mods[0].key
                 for m in mods:
@@ -192,7 +216,9 @@ class Extractor:
                 grade = near[-1].key
             is_imaging = kind == "imaging" or (modality is not None and kind != "history")
             seq_ids = (
-                _sequences_for(c, seq_sentence, concepts) if is_imaging and modality == "MR" else []
+                _sequences_for(text, c, seq_sentence, concepts)
+                if is_imaging and modality == "MR"
+                else []
             )
             f = Finding(
                 concept=c.key,

@@ -8,6 +8,7 @@ that does not exist and silently lose its evidence.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -34,6 +35,19 @@ def _refs(problems: list[str], kb: KnowledgeBase, where: str, rec: BaseModel) ->
         for item in items:
             if isinstance(item, BaseModel):
                 _refs(problems, kb, where, item)
+
+
+def _ambiguous(problems: list[str], what: str, tables: Iterable[dict[str, Any]]) -> None:
+    """A phrase that names two different records would make ingest guess."""
+    owner: dict[str, str] = {}
+    for table in tables:
+        for rid, rec in table.items():
+            names = [rec.name, *rec.synonyms]
+            for phrase in names:
+                key = " ".join(str(phrase).lower().replace("-", " ").split())
+                other = owner.setdefault(key, rid)
+                if other != rid:
+                    problems.append(f"{what} phrase {phrase!r} names both {other!r} and {rid!r}")
 
 
 def lint(kb: KnowledgeBase) -> list[str]:
@@ -112,6 +126,9 @@ def lint(kb: KnowledgeBase) -> list[str]:
         for stage in proto.stages:
             where = f"protocol {proto.id} stage {stage.id}"
             _missing(p, where, "exercise", stage.extra_exercises, kb.exercises)
+    _ambiguous(p, "concept", [kb.concepts])
+    _ambiguous(p, "anatomy", [kb.muscles, kb.nerves, kb.structures, kb.plexuses])
+    _ambiguous(p, "region", [kb.regions])
     if not kb.conditions:
         p.append("conditions: the KB has no conditions")
     if not kb.staging:

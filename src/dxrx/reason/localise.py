@@ -128,7 +128,7 @@ def localise(case: Case, kb: KnowledgeBase, sig: MuscleSignal) -> Localisation:
     root_alt = (
         next((f for f in fits[1:] if f.kind == "root"), None) if best.kind != "root" else None
     )
-    refs = list(_refs_of(kb, best.site))
+    refs = site_refs(kb, best.site)
     note = (
         f"{best.name} supplies {', '.join(best.explains)}"
         + (f"; it does not explain {', '.join(best.unexplained)}" if best.unexplained else "")
@@ -161,7 +161,8 @@ def localise(case: Case, kb: KnowledgeBase, sig: MuscleSignal) -> Localisation:
     )
 
 
-def _refs_of(kb: KnowledgeBase, site: str) -> list[str]:
+def site_refs(kb: KnowledgeBase, site: str) -> list[str]:
+    """The anatomy references behind a nerve, root or plexus record."""
     for table in (kb.nerves, kb.roots, kb.plexuses):
         rec = table.get(site)
         if rec is not None:

@@ -15,6 +15,7 @@ import math
 from dxrx.kb.loader import KnowledgeBase
 from dxrx.kb.schema import Condition, FindingRule
 from dxrx.model import Case, DifferentialEntry, Evidence, Finding, Localisation
+from dxrx.reason.localise import site_refs
 from dxrx.reason.match import rule_match
 
 PRIOR = {"very-common": 0.0, "common": -0.5, "uncommon": -1.2, "rare": -2.0, "very-rare": -2.8}
@@ -47,7 +48,7 @@ _NOT_SALIENT = {
 
 
 def _salient(kb: KnowledgeBase, f: Finding) -> bool:
-    if f.negated or f.uncertain or f.concept in _NOT_SALIENT:
+    if f.negated or f.uncertain or f.concept in _NOT_SALIENT or kb.concept_is_a(f.concept, "pain"):
         return False
     kind = kb.concepts[f.concept].kind if f.concept in kb.concepts else f.kind
     return kind in ("imaging", "sign", "lab") or (kind == "symptom" and f.concept != "pain")
@@ -83,16 +84,19 @@ def _site_evidence(
         supplied |= kb.muscles_of_site.get(site, frozenset())
     share = len(affected & supplied) / len(affected)
     names = ", ".join(kb.name_of(s) for s in cond.lesion_sites)
+    refs = list(dict.fromkeys(r for s in cond.lesion_sites for r in site_refs(kb, s)))
     if share == 1.0:
         return Evidence(
             statement=f"{names} supplies all the involved muscles, though a more distal site "
             f"({loc.site or 'none'}) fits the pattern more tightly",
             weight=0.8,
+            refs=refs,
         )
     missing = sorted(kb.name_of(m) for m in affected - supplied)
     return Evidence(
         statement=f"{names} does not supply {', '.join(missing)}",
         weight=-(0.6 + 1.6 * (1 - share)),
+        refs=refs,
     )
 
 
