@@ -22,13 +22,13 @@ PRIOR = {"very-common": 0.0, "common": -0.5, "uncommon": -1.2, "rare": -2.0, "ve
 EVOKE = {0: 0.1, 1: 0.4, 2: 0.8, 3: 1.4, 4: 2.2, 5: 3.2}
 ABSENT = {1: 0.1, 2: 0.3, 3: 0.7, 4: 1.3, 5: 2.0}
 FREQ_WORD = {1: "rarely", 2: "sometimes", 3: "often", 4: "usually", 5: "almost always"}
-EVOKE_WORD = {
-    0: "non-specific",
-    1: "weakly",
-    2: "moderately",
-    3: "strongly",
-    4: "very strongly",
-    5: "pathognomonically",
+EVOKE_PHRASE = {
+    0: "not specific to it",
+    1: "weakly suggestive of it",
+    2: "moderately suggestive of it",
+    3: "strongly suggestive of it",
+    4: "very strongly suggestive of it",
+    5: "all but pathognomonic of it",
 }
 UNEXPLAINED = 0.35
 UNEXPLAINED_CAP = 2.5
@@ -138,9 +138,8 @@ def score_condition(
                     explained.add(id(f))
             pro.append(
                 Evidence(
-                    statement=f"{hit.label}: {FREQ_WORD[rule.frequency]} present in {cond.name} "
-                    "and "
-                    f"{EVOKE_WORD[rule.evoking]} suggestive of it",
+                    statement=f"{hit.label}: {FREQ_WORD[rule.frequency]} present in {cond.name}; "
+                    f"{EVOKE_PHRASE[rule.evoking]}",
                     weight=round(w, 2),
                     span=hit.span,
                     refs=list(rule.refs),

@@ -36,8 +36,10 @@ def _patient(r: Report) -> str:
     extra = []
     if c.side:
         extra.append(f"side: {c.side}")
-    if c.duration_text:
-        extra.append(f"duration: {c.duration_text.strip()}")
+    if c.duration_days is not None:
+        weeks = c.duration_days / 7
+        span = f"about {weeks:.0f} weeks" if weeks >= 1 else f"{c.duration_days:.0f} days"
+        extra.append(f"duration: {span} (“{(c.duration_text or '').strip()}”)")
     if c.onset:
         extra.append(f"onset: {c.onset}")
     if c.modalities:
@@ -192,7 +194,7 @@ def render_plan_sections(p: Plan) -> list[str]:
     for t in p.referral:
         who = f" → {t.refer_to}" if t.refer_to else ""
         crit = f" *When:* {t.criteria}" if t.criteria else ""
-        lines.append(f"- {t.text}{who}.{crit}{_refs(t.refs)}")
+        lines.append(f"- {t.text.rstrip('.')}{who}.{crit}{_refs(t.refs)}")
     lines.append("")
     rehab = p.rehabilitation
     lines += [f"## Rehabilitation: {rehab.protocol_name}", ""]
