@@ -8,11 +8,12 @@ Nothing here knows about diagnoses; it only restates what the text says.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 
 from dxrx.ingest.context import scope_flags
-from dxrx.ingest.lexicon import Lexicon, Match
+from dxrx.ingest.lexicon import Lexicon, Match, Matcher
 from dxrx.ingest.text import Sentence
 from dxrx.kb.loader import KnowledgeBase
 from dxrx.model import Finding, Span
@@ -124,6 +125,27 @@ def _label(kb: KnowledgeBase, f: Finding) -> str:
     return text
 
 
+class _Scan:
+    """All matches of one matcher over the whole text, sliced per clause.
+
+    Scanning once per text instead of once per clause keeps ingest in the
+    low milliseconds: the big alternations are the expensive part.
+    """
+
+    def __init__(self, matcher: Matcher, text: str) -> None:
+        self.matches = matcher.find(text)
+        self.starts = [m.start for m in self.matches]
+
+    def within(self, start: int, end: int) -> list[Match]:
+        i = bisect_left(self.starts, start)
+        out = []
+        while i < len(self.matches) and self.matches[i].start < end:
+            if self.matches[i].end <= end:
+                out.append(self.matches[i])
+            i += 1
+        return out
+
+
 class Extractor:
     """Stateful over one case: carries modality and anaphora context across sentences."""
 
@@ -134,6 +156,13 @@ class Extractor:
         self.modality: str | None = None
         self.prev_structures: list[str] = []
         self.modalities_seen: list[str] = []
+        self._scans: dict[str, _Scan] = {}
+
+    def _find(self, kind: str, start: int, end: int) -> list[Match]:
+        scan = self._scans.get(kind)
+        if scan is None:
+            scan = self._scans[kind] = _Scan(getattr(self.lex, kind), self.text)
+        return scan.within(start, end)
 
     def run(self, sentences: list[Sentence]) -> list[Finding]:
         out: list[Finding] = []
@@ -147,7 +176,7 @@ class Extractor:
             # include a header on the same line ("MRI: ...") in the modality search
             line_start = self.text.rfind("\n", 0, sent.start) + 1
             head = line_start if ":" in self.text[line_start : sent.start] else sent.start
-            mods = self.lex.modality.find(self.text, head, sent.end)
+            mods = self._find("modality", head, sent.end)
             if mods and sent.section == "imaging":
                 self.modality = mods[0].key
                 for m in mods:
@@ -160,10 +189,10 @@ class Extractor:
     def _clause(self, sent: Sentence, clause: tuple[int, int]) -> list[Finding]:
         text, lex, kb = self.text, self.lex, self.kb
         s, e = clause
-        seqs = lex.sequence.find(text, s, e)
-        mods = lex.modality.find(text, s, e)
-        anatomy = lex.anatomy.find(text, s, e)
-        concepts = _drop_overlapped(lex.concept.find(text, s, e), [*seqs, *mods])
+        seqs = self._find("sequence", s, e)
+        mods = self._find("modality", s, e)
+        anatomy = self._find("anatomy", s, e)
+        concepts = _drop_overlapped(self._find("concept", s, e), [*seqs, *mods])
         # "foot drop", "absent knee reflex": a concept phrase wins over anatomy inside it
         anatomy = [
             a
@@ -174,7 +203,7 @@ class Extractor:
             )
         ]
         anatomy = _ellipsis(text, anatomy, lex, e)
-        regions = _drop_overlapped(lex.region.find(text, s, e), anatomy)
+        regions = _drop_overlapped(self._find("region", s, e), anatomy)
         for m in _POWER.finditer(text, s, e):
             concepts.append(Match(m.start(), m.end(), "concept", ("weakness",), m.group(0)))
         if not concepts:
@@ -188,11 +217,11 @@ class Extractor:
             self.prev_structures = structures
         region_ids = list(dict.fromkeys(k for r in regions for k in r.keys[:1]))
         actions = _actions(text, s, e, lex, kb)
-        sides = lex.side.find(text, s, e) or lex.side.find(text, sent.start, sent.end)
+        sides = self._find("side", s, e) or self._find("side", sent.start, sent.end)
         side = sides[0].key if sides else None
-        grades = lex.grade.find(text, s, e)
+        grades = self._find("grade", s, e)
         flags = scope_flags(text, clause, concepts, lex)
-        seq_sentence = seqs or lex.sequence.find(text, sent.start, sent.end)
+        seq_sentence = seqs or self._find("sequence", sent.start, sent.end)
         has_normal = any(c.key == "normal" for c in concepts)
         modality = None
         if sent.section == "imaging":

@@ -41,64 +41,76 @@ def normalise(phrase: str) -> str:
     return _SEP.sub(" ", phrase.strip().lower())
 
 
-def _pattern(phrase: str) -> str:
-    parts = [re.escape(p) for p in _SEP.split(phrase.strip()) if p]
-    body = r"[\s\-]+".join(parts)
-    if phrase[-1:].isalpha():
-        body += r"(?:e?s)?"
-    return body
+_TOKEN = re.compile(r"[^\W_]+|[^\s\w-]")
+
+
+def _tokens(phrase: str) -> tuple[str, ...]:
+    return tuple(_TOKEN.findall(phrase))
 
 
 class Matcher:
-    """Finds every phrase of one kind in a text; a phrase may stand for several ids."""
+    """Finds every phrase of one kind in a text; a phrase may stand for several ids.
+
+    Phrases are looked up as token n-grams in a dictionary, leftmost-longest,
+    which is far faster than one huge regular-expression alternation. Hyphens
+    and spaces are interchangeable and a trailing plural ("s"/"es") is tolerated.
+    """
 
     def __init__(self, kind: str, table: dict[str, list[str]], case_sensitive: set[str]) -> None:
         self.kind = kind
-        self.lookup: dict[str, list[str]] = {}
+        self.lookup: dict[tuple[str, ...], list[str]] = {}
+        self.exact: dict[tuple[str, ...], list[str]] = {}
         for key, phrases in table.items():
             for phrase in phrases:
                 if not phrase.strip():
                     continue
-                norm = normalise(phrase) if phrase not in case_sensitive else phrase
-                ids = self.lookup.setdefault(norm, [])
+                if phrase in case_sensitive:
+                    target, toks = self.exact, _tokens(phrase)
+                else:
+                    target, toks = self.lookup, _tokens(phrase.lower())
+                if not toks:
+                    continue
+                ids = target.setdefault(toks, [])
                 if key not in ids:
                     ids.append(key)
-        insensitive = sorted(
-            (p for p in self.lookup if p not in case_sensitive), key=len, reverse=True
-        )
-        sensitive = sorted((p for p in self.lookup if p in case_sensitive), key=len, reverse=True)
-        edge_l, edge_r = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
-        self._re = (
-            re.compile(edge_l + "(?:" + "|".join(map(_pattern, insensitive)) + ")" + edge_r, re.I)
-            if insensitive
-            else None
-        )
-        self._re_cs = (
-            re.compile(edge_l + "(?:" + "|".join(map(re.escape, sensitive)) + ")" + edge_r)
-            if sensitive
-            else None
-        )
+        lengths = [len(k) for k in (*self.lookup, *self.exact)]
+        self.longest = max(lengths, default=0)
 
-    def _keys(self, found: str) -> tuple[str, ...] | None:
-        if found in self.lookup:
-            return tuple(self.lookup[found])
-        norm = normalise(found)
-        for cand in (norm, norm[:-1], norm[:-2]):
-            if cand in self.lookup:
-                return tuple(self.lookup[cand])
+    def _at(self, low: list[str], raw: list[str], i: int) -> tuple[int, tuple[str, ...]] | None:
+        for n in range(min(self.longest, len(low) - i), 0, -1):
+            key = tuple(low[i : i + n])
+            ids = self.lookup.get(key)
+            if ids is None and key[-1][-1:] == "s":
+                last = key[-1]
+                for stem in (last[:-1], last[:-2] if last.endswith("es") else None):
+                    if stem:
+                        ids = self.lookup.get((*key[:-1], stem))
+                        if ids is not None:
+                            break
+            if ids is None and self.exact:
+                ids = self.exact.get(tuple(raw[i : i + n]))
+            if ids is not None:
+                return n, tuple(ids)
         return None
 
     def find(self, text: str, start: int = 0, end: int | None = None) -> list[Match]:
         stop = len(text) if end is None else end
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, stop)]
+        if not spans or not self.longest:
+            return []
+        raw = [text[s:e] for s, e in spans]
+        low = [r.lower() for r in raw]
         out: list[Match] = []
-        for rx in (self._re, self._re_cs):
-            if rx is None:
+        i = 0
+        while i < len(spans):
+            hit = self._at(low, raw, i)
+            if hit is None:
+                i += 1
                 continue
-            for m in rx.finditer(text, start, stop):
-                keys = self._keys(m.group(0))
-                if keys:
-                    out.append(Match(m.start(), m.end(), self.kind, keys, m.group(0)))
-        out.sort(key=lambda m: (m.start, -m.end))
+            n, keys = hit
+            s, e = spans[i][0], spans[i + n - 1][1]
+            out.append(Match(s, e, self.kind, keys, text[s:e]))
+            i += n
         return out
 
 

@@ -54,11 +54,20 @@ def _salient(kb: KnowledgeBase, f: Finding) -> bool:
     return kind in ("imaging", "sign", "lab") or (kind == "symptom" and f.concept != "pain")
 
 
+def by_ancestor(kb: KnowledgeBase, findings: list[Finding]) -> dict[str, list[Finding]]:
+    """Findings filed under every concept they are an instance of (rule look-up index)."""
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        for a in kb.concept_ancestors.get(f.concept, (f.concept,)):
+            out.setdefault(a, []).append(f)
+    return out
+
+
 def _best(
-    kb: KnowledgeBase, rule: FindingRule, findings: list[Finding]
+    kb: KnowledgeBase, rule: FindingRule, index: dict[str, list[Finding]]
 ) -> tuple[float, Finding | None]:
     best, hit = 0.0, None
-    for f in findings:
+    for f in index.get(rule.concept, ()):
         q = rule_match(kb, rule, f)
         if q > best:
             best, hit = q, f
@@ -126,14 +135,15 @@ def score_condition(
     present = [f for f in case.findings if not f.negated]
     denied = [f for f in case.findings if f.negated and not f.uncertain]
     explained: set[int] = set()
+    present_ix, denied_ix = by_ancestor(kb, present), by_ancestor(kb, denied)
     score = PRIOR[cond.prevalence]
     for rule in [*cond.findings, *cond.imaging]:
-        quality, hit = _best(kb, rule, present)
+        quality, hit = _best(kb, rule, present_ix)
         if hit is not None:
             w = EVOKE[rule.evoking] * quality * (UNCERTAIN_FACTOR if hit.uncertain else 1.0)
             score += w
             explained.add(id(hit))
-            for f in present:
+            for f in present_ix.get(rule.concept, ()):
                 if f is not hit and rule_match(kb, rule, f) > 0:
                     explained.add(id(f))
             pro.append(
@@ -146,7 +156,7 @@ def score_condition(
                 )
             )
             continue
-        _, neg = _best(kb, rule, denied)
+        _, neg = _best(kb, rule, denied_ix)
         if neg is not None:
             w = ABSENT[rule.frequency]
             score -= w
