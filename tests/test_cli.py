@@ -131,3 +131,18 @@ def test_bench_bad_case_file(tmp_path: Path, content: str) -> None:
     res = run("bench", str(f))
     assert res.returncode == 2
     assert "Traceback" not in res.stderr.decode()
+
+
+def test_plan_command_json_and_unknown_condition() -> None:
+    res = run("plan", "gluteal-tendinopathy", "--stage", "subacute", "--format", "json")
+    assert res.returncode == 0, res.stderr.decode()
+    doc = json.loads(res.stdout)
+    stages = doc["plan"]["rehabilitation"]["stages"]
+    assert stages[0]["current"] is True
+    assert all(
+        set(s["fitt_vp"]) == {"frequency", "intensity", "time", "type", "volume", "progression"}
+        for s in stages
+    )
+    bad = run("plan", "glute-tendinopathy")
+    assert bad.returncode == 2
+    assert "did you mean gluteal-tendinopathy" in bad.stderr.decode()
