@@ -146,3 +146,20 @@ def test_plan_command_json_and_unknown_condition() -> None:
     bad = run("plan", "glute-tendinopathy")
     assert bad.returncode == 2
     assert "did you mean gluteal-tendinopathy" in bad.stderr.decode()
+
+
+def test_kb_lint_reports_a_broken_copy(tmp_path: Path) -> None:
+    import shutil
+    from importlib import resources
+
+    data = tmp_path / "data"
+    shutil.copytree(str(resources.files("dxrx.kb").joinpath("data")), data)
+    cond = data / "conditions" / "meralgia-paraesthetica.yaml"
+    cond.write_text(
+        cond.read_text().replace(
+            "rehab_protocol: sensory-neuropathy", "rehab_protocol: no-such-protocol"
+        )
+    )
+    res = run("kb", "lint", str(data))
+    assert res.returncode == 1
+    assert "unknown rehabilitation protocol 'no-such-protocol'" in res.stdout.decode()

@@ -157,12 +157,18 @@ def plan(
 
 
 @kb_app.command("lint")
-def kb_lint() -> None:
+def kb_lint(
+    directory: Annotated[
+        Path | None, typer.Argument(help="A KB data folder to check instead of the packaged one.")
+    ] = None,
+) -> None:
     """Check the knowledge base: schema, cross-references, references. Exit 1 when broken."""
-    from dxrx.kb import lint, load_kb
+    from dxrx.kb import lint, load_dir, load_kb
 
+    if directory is not None and not directory.is_dir():
+        _fail(f"{directory} is not a folder")
     try:
-        kb = load_kb()
+        kb = load_dir(directory) if directory is not None else load_kb()
     except KbError as exc:
         _fail(str(exc), 1)
     problems = lint(kb)
