@@ -78,6 +78,12 @@ def test_no_deficit_no_localisation(kb: KnowledgeBase) -> None:
             "subacute",
         ),
         (
+            "MRI: hyper-intensity of the gluteus medius and minimus on STIR. On T1 weighted "
+            "images there was mild increase in signal intensity in the same muscles, "
+            "indicating fatty changes.",
+            "subacute",
+        ),
+        (
             "MRI: marked fatty infiltration and atrophy of the gluteus medius and minimus on T1, "
             "no STIR hyperintensity.",
             "chronic",

@@ -29,12 +29,16 @@ class MuscleSignal:
         return self.fluid_high | set(self.t1_fat) | self.atrophy
 
 
-def _t1_grade(f: Finding) -> str:
-    return "mild" if f.grade == "mild" else "marked"
-
-
 def muscle_signal(case: Case, kb: KnowledgeBase) -> MuscleSignal:
     sig = MuscleSignal()
+    # "mild increase in T1 signal, indicating fatty change": the fatty change takes the
+    # grade stated in its own clause; an ungraded fatty change elsewhere counts as established
+    clause_grade = {f.span.start: f.grade for f in case.findings if f.grade is not None}
+
+    def _t1_grade(f: Finding) -> str:
+        grade = f.grade or clause_grade.get(f.span.start)
+        return "mild" if grade == "mild" else "marked"
+
     for f in case.findings:
         muscles = [s for s in f.structures if s in kb.muscles]
         if not muscles or f.uncertain:
