@@ -129,11 +129,9 @@ class Lexicon:
     negation: Matcher
     uncertainty: Matcher
     terminator: Matcher
-    section: Matcher
     exam_cue: Matcher
     anaphora: re.Pattern[str]
     section_names: dict[str, str]
-    rules: dict[str, Any]
 
 
 @cache
@@ -175,11 +173,9 @@ def build_lexicon(kb: KnowledgeBase) -> Lexicon:
         negation=Matcher("negation", {**_directional(rules["negation"])}, cs),
         uncertainty=Matcher("uncertainty", _directional(rules["uncertainty"]), cs),
         terminator=Matcher("terminator", {"term": rules["terminators"]}, cs),
-        section=Matcher("section", section_table, cs),
         exam_cue=Matcher("exam", {"examination": rules["examination_cues"]}, cs),
         anaphora=re.compile("|".join(rules["anaphora"]), re.I),
         section_names={normalise(w): name for name, ws in section_table.items() for w in ws},
-        rules=rules,
     )
 
 

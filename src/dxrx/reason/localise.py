@@ -66,10 +66,10 @@ def _prime_movers(kb: KnowledgeBase, action: str) -> set[str]:
     return {m.id for m in kb.muscles.values() if action in m.actions}
 
 
-def fit_site(kb: KnowledgeBase, site: str, d: Deficits) -> SiteFit:
+def fit_site(kb: KnowledgeBase, site: str, d: Deficits, movers: dict[str, set[str]]) -> SiteFit:
     supplied = kb.muscles_of_site.get(site, frozenset())
     covered = d.muscles & supplied
-    acts = {a for a in d.actions if _prime_movers(kb, a) & supplied}
+    acts = {a for a in d.actions if movers[a] & supplied}
     territory = _sensory_territory(kb, site)
     areas = {
         a
@@ -110,7 +110,8 @@ def localise(case: Case, kb: KnowledgeBase, sig: MuscleSignal) -> Localisation:
             reasoning="No denervated or weak muscle, weak movement or numb area is stated, "
             "so there is nothing to localise to a nerve or root.",
         )
-    fits = [fit_site(kb, site, d) for site in kb.muscles_of_site]
+    movers = {a: _prime_movers(kb, a) for a in d.actions}
+    fits = [fit_site(kb, site, d, movers) for site in kb.muscles_of_site]
     fits = [f for f in fits if f.fit > 0]
     fits.sort(key=lambda f: _rank_key(kb, f))
     affected = [kb.name_of(m) for m in sorted(d.muscles)]
