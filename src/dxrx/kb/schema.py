@@ -87,7 +87,9 @@ class Plexus(Referenced):
     id: Id
     name: str
     synonyms: list[str] = Field(default_factory=list)
-    roots: list[Id] = Field(min_length=1)
+    roots: list[Id] = Field(
+        default_factory=list, description="empty only for cranial-nerve groupings"
+    )
 
 
 class EntrapmentSite(Strict):
@@ -102,7 +104,7 @@ class Nerve(Referenced):
     synonyms: list[str] = Field(default_factory=list)
     kind: Literal["nerve", "branch", "division"]
     parent: Id = Field(description="plexus id, or the nerve it branches from")
-    roots: list[Id] = Field(min_length=1)
+    roots: list[Id] = Field(default_factory=list, description="empty only for cranial nerves")
     sensory: list[Id] = Field(default_factory=list, description="region ids")
     course: str
     entrapment_sites: list[EntrapmentSite] = Field(default_factory=list)
@@ -114,7 +116,10 @@ class Muscle(Referenced):
     synonyms: list[str] = Field(default_factory=list)
     group: str = Field(description="compartment or functional group")
     nerves: list[Id] = Field(min_length=1, description="most specific nerve or branch")
-    roots: list[Id] = Field(min_length=1, description="principal root levels")
+    roots: list[Id] = Field(
+        default_factory=list,
+        description="principal root levels; empty only for muscles of cranial nerves",
+    )
     actions: list[Id] = Field(min_length=1, description="prime-mover actions")
     accessory_actions: list[Id] = Field(default_factory=list)
     origin: str
