@@ -27,6 +27,7 @@ app.add_typer(kb_app, name="kb")
 class ReportFormat(StrEnum):
     md = "md"
     json = "json"
+    handout = "handout"
 
 
 class BenchFormat(StrEnum):
@@ -129,6 +130,7 @@ def plan(
     from dxrx.kb import load_kb
     from dxrx.pipeline import citations
     from dxrx.plan import plan_for_condition
+    from dxrx.report.handout import render_handout
     from dxrx.report.markdown import render_plan_markdown
 
     try:
@@ -151,6 +153,8 @@ def plan(
             "kb_version": kb.version,
         }
         text = json.dumps(doc, indent=2) + "\n"
+    elif fmt is ReportFormat.handout:
+        text = render_handout(result, DISCLAIMER)
     else:
         text = render_plan_markdown(result, refs, DISCLAIMER, kb.version)
     _emit(text, output)

@@ -142,6 +142,22 @@ class TreatmentItem(Record):
     text: str
     criteria: str | None = None
     refer_to: str | None = None
+    status: Literal["advised", "caution", "withheld"] = "advised"
+    caution: str | None = Field(
+        default=None, description="why this patient's factors withhold or qualify the step"
+    )
+    refs: list[str]
+
+
+class Personalisation(Record):
+    """A patient factor that changed the plan, what triggered it and what it changed."""
+
+    id: str
+    name: str
+    trigger: str
+    span: Span | None = None
+    changes: list[str]
+    advice: str
     refs: list[str]
 
 
@@ -176,6 +192,7 @@ class RehabStage(Record):
     exercises: list[ExerciseRx]
     avoid: list[str]
     progress_criteria: list[str]
+    weeks: int | None = Field(default=None, description="typical least time in the stage")
 
 
 class Rehabilitation(Record):
@@ -193,6 +210,7 @@ class Plan(Record):
     treatment: list[TreatmentItem]
     referral: list[TreatmentItem]
     rehabilitation: Rehabilitation
+    personalisation: list[Personalisation] = Field(default_factory=list)
     safety: list[str] = Field(default_factory=list)
 
 

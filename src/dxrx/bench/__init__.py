@@ -13,6 +13,7 @@ from dxrx.ingest.source import parse_json_case
 from dxrx.kb.loader import KnowledgeBase, load_kb
 from dxrx.labels import rank_of
 from dxrx.pipeline import analyze_case
+from dxrx.plan.rubric import assess_plan
 
 
 def read_cases(path: Path) -> list[dict[str, Any]]:
@@ -42,6 +43,7 @@ def run_bench(path: Path, kb: KnowledgeBase | None = None) -> dict[str, Any]:
         t0 = time.perf_counter()
         report = analyze_case(ingest_record(rec, kb), kb)
         elapsed = (time.perf_counter() - t0) * 1000
+        quality = assess_plan(kb, report.plan, report.case)
         entries = [(d.name, d.aliases) for d in report.differential]
         rank = rank_of(rec["final_diagnosis"], entries)
         results.append(
@@ -52,6 +54,7 @@ def run_bench(path: Path, kb: KnowledgeBase | None = None) -> dict[str, Any]:
                 "rank": rank,
                 "top3": [d.name for d in report.differential[:3]],
                 "ms": round(elapsed, 2),
+                "plan": quality.model_dump(),
             }
         )
     n = len(results)
@@ -59,7 +62,29 @@ def run_bench(path: Path, kb: KnowledgeBase | None = None) -> dict[str, Any]:
     def share(k: int) -> float:
         return round(sum(1 for r in results if r["rank"] is not None and r["rank"] <= k) / n, 4)
 
-    return {"n": n, "top1": share(1), "top3": share(3), "top5": share(5), "cases": results}
+    return {
+        "n": n,
+        "top1": share(1),
+        "top3": share(3),
+        "top5": share(5),
+        "plan_quality": _plan_summary([r["plan"] for r in results]),
+        "cases": results,
+    }
+
+
+def _plan_summary(plans: list[dict[str, Any]]) -> dict[str, Any]:
+    """Distribution of the plan rubric over the case set."""
+    scores = sorted(p["score"] for p in plans)
+    n = len(plans)
+    return {
+        "complete": round(sum(1 for p in plans if p["completeness"] == 1.0) / n, 4),
+        "unsafe_items": sum(len(p["unsafe"]) for p in plans),
+        "mean_targeting": round(sum(p["targeting"] for p in plans) / n, 4),
+        "mean_progression": round(sum(p["progression"] for p in plans) / n, 4),
+        "score_min": scores[0],
+        "score_median": scores[n // 2],
+        "score_mean": round(sum(scores) / n, 4),
+    }
 
 
 def render_bench(result: dict[str, Any], fmt: str) -> str:
@@ -70,6 +95,10 @@ def render_bench(result: dict[str, Any], fmt: str) -> str:
         f"top-1: {result['top1']:.1%}",
         f"top-3: {result['top3']:.1%}",
         f"top-5: {result['top5']:.1%}",
+        "",
+        "plan rubric: complete {complete:.0%}, unsafe items {unsafe_items}, targeting "
+        "{mean_targeting:.0%}, progression {mean_progression:.0%}, score min {score_min:.2f} "
+        "median {score_median:.2f} mean {score_mean:.2f}".format(**result["plan_quality"]),
         "",
         "misses (not in top 3):",
     ]

@@ -66,6 +66,7 @@ def lint(kb: KnowledgeBase) -> list[str]:
         kb.red_flags,
         kb.exercises,
         kb.protocols,
+        kb.precautions,
     ):
         for rid, rec in table.items():
             _refs(p, kb, f"{type(rec).__name__.lower()} {rid}", rec)
@@ -126,6 +127,8 @@ def lint(kb: KnowledgeBase) -> list[str]:
         for stage in proto.stages:
             where = f"protocol {proto.id} stage {stage.id}"
             _missing(p, where, "exercise", stage.extra_exercises, kb.exercises)
+    for pre in kb.precautions.values():
+        _missing(p, f"precaution {pre.id}", "concept", pre.concepts, kb.concepts)
     _ambiguous(p, "concept", [kb.concepts])
     _ambiguous(p, "anatomy", [kb.muscles, kb.nerves, kb.structures, kb.plexuses])
     _ambiguous(p, "region", [kb.regions])

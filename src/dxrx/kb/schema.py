@@ -337,6 +337,43 @@ class ProtocolStage(Strict):
     avoid_loads: list[Id] = Field(default_factory=list)
     progress_criteria: list[str] = Field(min_length=1)
     starts_at: list[Literal["acute", "subacute", "chronic"]] = Field(default_factory=list)
+    weeks: int | None = Field(
+        default=None, ge=1, le=52, description="typical least time in this stage, in weeks"
+    )
+
+
+class PhaseCaution(Strict):
+    """What a precaution does to one phase of the treatment pathway."""
+
+    phase: Literal["education", "conservative", "medication", "injection", "surgery", "referral"]
+    action: Literal["withhold", "caution"]
+    text: str = Field(min_length=10)
+
+
+class Precaution(Referenced):
+    """A patient factor (comorbidity, medication, age) that changes the plan.
+
+    Fires when any of ``concepts`` is stated present in the case, or when the
+    patient is at least ``min_age``; then the named treatment phases are
+    withheld or annotated and exercises imposing ``avoid_loads``, of
+    ``avoid_categories`` or done in ``avoid_positions`` are replaced.
+    """
+
+    id: Id
+    name: str
+    concepts: list[Id] = Field(default_factory=list)
+    min_age: int | None = Field(default=None, ge=0, le=120)
+    treatment: list[PhaseCaution] = Field(default_factory=list)
+    avoid_loads: list[Id] = Field(default_factory=list)
+    avoid_categories: list[ExerciseCategory] = Field(default_factory=list)
+    avoid_positions: list[str] = Field(default_factory=list)
+    advice: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _has_trigger(self) -> Precaution:
+        if not self.concepts and self.min_age is None:
+            raise ValueError(f"{self.id}: a precaution needs concepts or min_age")
+        return self
 
 
 class Protocol(Referenced):

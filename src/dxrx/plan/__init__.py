@@ -3,23 +3,32 @@
 The leading condition's KB pathway and protocol are instantiated for this
 patient: exercises are chosen from the library by the muscles they train
 (for a nerve lesion, the muscles the localised nerve supplies), filtered by
-the loads each stage must avoid, and the stage the patient starts in follows
-the assessed stage of the process.
+the loads each stage must avoid and by the patient's own precautions
+(comorbidities, medications, age), and the stage the patient starts in
+follows the assessed stage of the process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Literal
+
 from dxrx.kb.loader import KnowledgeBase
-from dxrx.kb.schema import Condition, Exercise, ProtocolStage
+from dxrx.kb.schema import Condition, Exercise, ProtocolStage, TreatmentStep
 from dxrx.model import (
     Assessment,
+    Case,
     ExerciseRx,
     FittVp,
+    Personalisation,
     Plan,
     Rehabilitation,
     RehabStage,
     TreatmentItem,
 )
+from dxrx.plan.personalise import Applied, applicable, exercise_ban
+
+Ban = Callable[[Exercise], str | None]
 
 __all__ = ["make_plan", "plan_for_condition"]
 
@@ -35,6 +44,8 @@ CORE_MUSCLES = frozenset(
     }
 )
 PER_STAGE = 5
+GENERAL_MIN = 2
+GENERAL = ("aerobic", "mobility", "return-to-sport", "balance", "isotonic", "heavy-slow-resistance")
 
 
 def target_muscles(
@@ -58,8 +69,12 @@ def target_muscles(
     return [], "no specific target muscles: general conditioning"
 
 
+def _allowed_here(stage: ProtocolStage, ex: Exercise, ban: Ban | None) -> bool:
+    return not set(ex.joint_loads) & set(stage.avoid_loads) and (ban is None or ban(ex) is None)
+
+
 def _pick(
-    kb: KnowledgeBase, stage: ProtocolStage, targets: list[str]
+    kb: KnowledgeBase, stage: ProtocolStage, targets: list[str], ban: Ban | None = None
 ) -> list[tuple[Exercise, str]]:
     wanted = set(targets)
     allowed = [
@@ -67,7 +82,7 @@ def _pick(
         for ex in kb.exercises.values()
         if ex.category in stage.categories
         and ex.level <= stage.max_level
-        and not set(ex.joint_loads) & set(stage.avoid_loads)
+        and _allowed_here(stage, ex, ban)
     ]
     chosen: list[tuple[Exercise, str]] = []
     covered: set[str] = set()
@@ -90,6 +105,13 @@ def _pick(
         chosen.append((best, "trains " + ", ".join(hits)))
         covered |= set(best.targets) & wanted
     taken = {ex.id for ex, _ in chosen}
+    if len(chosen) < GENERAL_MIN:
+        # no (or too few) target muscles trainable in this stage: general conditioning
+        general = [ex for ex in allowed if ex.category in GENERAL and ex.id not in taken]
+        general.sort(key=lambda ex: (GENERAL.index(ex.category), ex.level, ex.id))
+        for ex in general[: GENERAL_MIN - len(chosen)]:
+            chosen.append((ex, f"general conditioning ({ex.category})"))
+            taken.add(ex.id)
     if stage.include_core:
         core = [ex for ex in allowed if set(ex.targets) & CORE_MUSCLES and ex.id not in taken]
         core.sort(key=lambda ex: (-len(set(ex.targets) & CORE_MUSCLES), ex.level, ex.id))
@@ -98,16 +120,31 @@ def _pick(
             taken.add(ex.id)
     for ex_id in stage.extra_exercises:
         ex = kb.exercises[ex_id]
-        if ex_id not in taken and not set(ex.joint_loads) & set(stage.avoid_loads):
+        if ex_id not in taken and _allowed_here(stage, ex, ban):
             chosen.append((ex, f"part of this stage for every patient ({ex.category})"))
             taken.add(ex_id)
     return chosen
 
 
 def _stage_plan(
-    kb: KnowledgeBase, stage: ProtocolStage, targets: list[str], current: bool
+    kb: KnowledgeBase,
+    stage: ProtocolStage,
+    targets: list[str],
+    current: bool,
+    applied: list[Applied],
+    changes: dict[str, list[str]],
 ) -> RehabStage:
     fv = stage.fitt_vp
+    picked = _pick(kb, stage, targets, lambda ex: exercise_ban(ex, applied))
+    if applied:
+        kept = {ex.id for ex, _ in picked}
+        for ex, _ in _pick(kb, stage, targets):
+            why = exercise_ban(ex, applied)
+            if ex.id not in kept and why is not None:
+                pre_name = why.split(":", 1)[0]
+                changes.setdefault(pre_name, []).append(
+                    f"{stage.name}: left out {ex.name} ({why.split(': ', 1)[1]})"
+                )
     exercises = [
         ExerciseRx(
             id=ex.id,
@@ -120,7 +157,7 @@ def _stage_plan(
             why=why,
             refs=list(ex.refs),
         )
-        for ex, why in _pick(kb, stage, targets)
+        for ex, why in picked
     ]
     return RehabStage(
         id=stage.id,
@@ -132,6 +169,7 @@ def _stage_plan(
         exercises=exercises,
         avoid=list(stage.avoid),
         progress_criteria=list(stage.progress_criteria),
+        weeks=stage.weeks,
     )
 
 
@@ -144,25 +182,53 @@ def _current_index(stages: list[ProtocolStage], assessed: str | None) -> int:
     return 0
 
 
+def _step(s: TreatmentStep, applied: list[Applied], changes: dict[str, list[str]]) -> TreatmentItem:
+    status: Literal["advised", "caution", "withheld"] = "advised"
+    notes: list[str] = []
+    refs = list(s.refs)
+    for a in applied:
+        for pc in a.precaution.treatment:
+            if pc.phase != s.phase:
+                continue
+            if pc.action == "withhold":
+                status = "withheld"
+            elif status == "advised":
+                status = "caution"
+            notes.append(f"{a.precaution.name}: {pc.text}")
+            refs += [r for r in a.precaution.refs if r not in refs]
+            verb = "withheld" if pc.action == "withhold" else "qualified"
+            changes.setdefault(a.precaution.name, []).append(f"{s.phase} step {verb}")
+    return TreatmentItem(
+        phase=s.phase,
+        text=s.text,
+        criteria=s.criteria,
+        refer_to=s.refer_to,
+        status=status,
+        caution=" ".join(notes) or None,
+        refs=refs,
+    )
+
+
 def plan_for_condition(
     kb: KnowledgeBase,
     cond: Condition,
     assessment: Assessment | None = None,
     *,
     stage: str | None = None,
+    case: Case | None = None,
 ) -> Plan:
     """The condition's pathway and protocol; without an assessment, for ``stage`` if given."""
     protocol = kb.protocols[cond.rehab_protocol]
     targets, basis = target_muscles(kb, cond, assessment)
     stage_name = assessment.imaging.stage if assessment else stage
     current = _current_index(protocol.stages, stage_name)
-    stages = [_stage_plan(kb, st, targets, i == current) for i, st in enumerate(protocol.stages)]
-    steps = [
-        TreatmentItem(
-            phase=s.phase, text=s.text, criteria=s.criteria, refer_to=s.refer_to, refs=list(s.refs)
-        )
-        for s in cond.treatment
+    applied = applicable(kb, case or (assessment.case if assessment else None))
+    changes: dict[str, list[str]] = {}
+    stages = [
+        _stage_plan(kb, st, targets, i == current, applied, changes)
+        for i, st in enumerate(protocol.stages)
     ]
+    steps = [_step(s, applied, changes) for s in cond.treatment]
     referral = [s for s in steps if s.phase == "referral"]
     safety: list[str] = []
     if assessment is not None:
@@ -186,6 +252,18 @@ def plan_for_condition(
         condition_name=cond.name,
         treatment=[s for s in steps if s.phase != "referral"],
         referral=referral,
+        personalisation=[
+            Personalisation(
+                id=a.precaution.id,
+                name=a.precaution.name,
+                trigger=a.trigger,
+                span=a.span,
+                changes=changes.get(a.precaution.name, []),
+                advice=a.precaution.advice,
+                refs=list(a.precaution.refs),
+            )
+            for a in applied
+        ],
         rehabilitation=Rehabilitation(
             protocol_id=protocol.id,
             protocol_name=protocol.name,

@@ -188,8 +188,22 @@ def render_plan_sections(p: Plan) -> list[str]:
     lines = [f"## Treatment pathway: {p.condition_name}", ""]
     for t in p.treatment:
         crit = f" *When:* {t.criteria}" if t.criteria else ""
-        lines.append(f"- **{t.phase.capitalize()}:** {t.text}{crit}{_refs(t.refs)}")
+        flag = {"withheld": " (WITHHELD for this patient)", "caution": " (CAUTION)"}.get(
+            t.status, ""
+        )
+        note = f" *{t.caution}*" if t.caution else ""
+        lines.append(f"- **{t.phase.capitalize()}{flag}:** {t.text}{crit}{note}{_refs(t.refs)}")
     lines.append("")
+    if p.personalisation:
+        lines += ["## Personalised for this patient", ""]
+        for pn in p.personalisation:
+            src = f' ("{pn.span.text.strip()}")' if pn.span else ""
+            changed = "; ".join(pn.changes) if pn.changes else "no item had to change"
+            lines.append(
+                f"- **{pn.name}** — from {pn.trigger}{src}. Changes: {changed}. "
+                f"{pn.advice}{_refs(pn.refs)}"
+            )
+        lines.append("")
     lines += ["## When to refer", ""]
     for t in p.referral:
         who = f" → {t.refer_to}" if t.refer_to else ""
