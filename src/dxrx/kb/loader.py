@@ -52,6 +52,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "duration_staging": s.DurationStage,
     "exercises": s.Exercise,
     "protocols": s.Protocol,
+    "precautions": s.Precaution,
 }
 
 
@@ -74,6 +75,7 @@ class KnowledgeBase:
     duration_staging: list[s.DurationStage] = field(default_factory=list)
     exercises: dict[str, s.Exercise] = field(default_factory=dict)
     protocols: dict[str, s.Protocol] = field(default_factory=dict)
+    precautions: dict[str, s.Precaution] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     duplicates: list[str] = field(default_factory=list)
 
@@ -82,6 +84,7 @@ class KnowledgeBase:
     muscles_of_site: dict[str, frozenset[str]] = field(default_factory=dict)
     region_ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     concept_ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    structure_ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def name_of(self, any_id: str) -> str:
         """Human name of any anatomy, concept, action or condition id."""
@@ -179,6 +182,38 @@ def _index(kb: KnowledgeBase) -> None:
     kb.region_ancestors = {rid: _ancestors(rid, region_parent) for rid in region_parent}
     concept_parent = {c.id: c.parent for c in kb.concepts.values()}
     kb.concept_ancestors = {cid: _ancestors(cid, concept_parent) for cid in concept_parent}
+    kb.structure_ancestors = _structure_ancestors(kb)
+
+
+# A report often names only the tissue ("an intramuscular mass", "tendon thickening"), so
+# a rule written on the generic tissue must accept any named structure of that tissue.
+_GENERIC_OF_KIND = {
+    "tendon": ("tendon", "soft-tissue"),
+    "bursa": ("bursa", "soft-tissue"),
+    "fascia": ("soft-tissue",),
+    "ligament": ("joint",),
+    "labrum": ("joint",),
+    "cartilage": ("joint",),
+    "joint": ("joint",),
+    "bone": ("skeleton",),
+    "apophysis": ("skeleton",),
+}
+
+
+def _structure_ancestors(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Each structure or muscle with what it is part of and the generic tissue it belongs to."""
+    part_of = {st.id: st.part_of for st in kb.structures.values()}
+    out: dict[str, tuple[str, ...]] = {}
+    for st in kb.structures.values():
+        chain = list(_ancestors(st.id, part_of))
+        for sid in list(chain):
+            kind = kb.structures[sid].kind if sid in kb.structures else ""
+            chain += [g for g in _GENERIC_OF_KIND.get(kind, ()) if g in kb.structures]
+        out[st.id] = tuple(dict.fromkeys(chain))
+    generic_muscle = tuple(g for g in ("muscle", "soft-tissue") if g in kb.structures)
+    for mid in kb.muscles:
+        out[mid] = (mid, *generic_muscle)
+    return out
 
 
 def _record_errors(rel: str, section: str, idx: int, exc: ValidationError) -> list[str]:

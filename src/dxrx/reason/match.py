@@ -10,14 +10,10 @@ FLUID_SEQUENCES = frozenset({"STIR", "T2", "FS", "PD"})
 
 
 def structure_closure(kb: KnowledgeBase, ids: list[str]) -> set[str]:
-    """The structures named plus everything they are part of (tendon -> muscle region...)."""
+    """The structures named, everything they are part of, and their generic tissue."""
     out: set[str] = set()
     for sid in ids:
-        cur: str | None = sid
-        while cur is not None and cur not in out:
-            out.add(cur)
-            st = kb.structures.get(cur)
-            cur = st.part_of if st is not None else None
+        out.update(kb.structure_ancestors.get(sid, (sid,)))
     return out
 
 
