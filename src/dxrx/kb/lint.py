@@ -67,6 +67,7 @@ def lint(kb: KnowledgeBase) -> list[str]:
         kb.exercises,
         kb.protocols,
         kb.precautions,
+        kb.joint_loads,
     ):
         for rid, rec in table.items():
             _refs(p, kb, f"{type(rec).__name__.lower()} {rid}", rec)
@@ -123,12 +124,15 @@ def lint(kb: KnowledgeBase) -> list[str]:
     for ex in kb.exercises.values():
         where = f"exercise {ex.id}"
         _missing(p, where, "target muscle", [*ex.targets, *ex.secondary], kb.muscles)
+        _missing(p, where, "joint load", ex.joint_loads, kb.joint_loads)
     for proto in kb.protocols.values():
         for stage in proto.stages:
             where = f"protocol {proto.id} stage {stage.id}"
             _missing(p, where, "exercise", stage.extra_exercises, kb.exercises)
+            _missing(p, where, "joint load", stage.avoid_loads, kb.joint_loads)
     for pre in kb.precautions.values():
         _missing(p, f"precaution {pre.id}", "concept", pre.concepts, kb.concepts)
+        _missing(p, f"precaution {pre.id}", "joint load", pre.avoid_loads, kb.joint_loads)
     _ambiguous(p, "concept", [kb.concepts])
     _ambiguous(p, "anatomy", [kb.muscles, kb.nerves, kb.structures, kb.plexuses])
     _ambiguous(p, "region", [kb.regions])

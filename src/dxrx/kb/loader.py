@@ -53,6 +53,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "exercises": s.Exercise,
     "protocols": s.Protocol,
     "precautions": s.Precaution,
+    "joint_loads": s.JointLoad,
 }
 
 
@@ -76,6 +77,7 @@ class KnowledgeBase:
     exercises: dict[str, s.Exercise] = field(default_factory=dict)
     protocols: dict[str, s.Protocol] = field(default_factory=dict)
     precautions: dict[str, s.Precaution] = field(default_factory=dict)
+    joint_loads: dict[str, s.JointLoad] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     duplicates: list[str] = field(default_factory=list)
 

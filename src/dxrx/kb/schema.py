@@ -314,6 +314,14 @@ class Exercise(Referenced):
     contraindications: list[str] = Field(default_factory=list)
 
 
+class JointLoad(Referenced):
+    """A tissue load an exercise imposes; ``terms`` are how written plans name such activity."""
+
+    id: Id
+    name: str
+    terms: list[str] = Field(default_factory=list)
+
+
 class FittVp(Strict):
     frequency: str = Field(min_length=3)
     intensity: str = Field(min_length=3)
@@ -367,6 +375,10 @@ class Precaution(Referenced):
     avoid_loads: list[Id] = Field(default_factory=list)
     avoid_categories: list[ExerciseCategory] = Field(default_factory=list)
     avoid_positions: list[str] = Field(default_factory=list)
+    flag_terms: list[str] = Field(
+        default_factory=list,
+        description="advice wordings that are unsafe for this patient when a plan recommends them",
+    )
     advice: str = Field(min_length=10)
 
     @model_validator(mode="after")
