@@ -109,6 +109,37 @@ def bench(
     _emit(render_bench(result, fmt.value), output)
 
 
+class GradeFormat(StrEnum):
+    md = "md"
+    json = "json"
+
+
+@app.command()
+def grade(
+    report: Annotated[
+        str,
+        typer.Argument(help="Work-up to grade: free text / Markdown, or a dxrx JSON report."),
+    ],
+    case: Annotated[str, typer.Option("--case", "-c", help="JSON case file with final_diagnosis.")],
+    fmt: Annotated[GradeFormat, typer.Option("--format", "-f")] = GradeFormat.md,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Grade a work-up against the case's ground truth: diagnosis, findings, omissions, plan."""
+    from dxrx.grade import grade as grade_workup
+    from dxrx.grade import load_case_record, load_workup
+    from dxrx.grade.render import render_grade
+    from dxrx.kb import load_kb
+
+    try:
+        kb = load_kb()
+        result = grade_workup(load_workup(report), load_case_record(case), kb)
+    except InputError as exc:
+        _fail(str(exc))
+    except KbError as exc:
+        _fail(str(exc), 1)
+    _emit(render_grade(result, fmt.value), output)
+
+
 class Stage(StrEnum):
     acute = "acute"
     subacute = "subacute"
