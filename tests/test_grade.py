@@ -84,10 +84,11 @@ def test_invented_mri_finding_is_flagged(kb: KnowledgeBase, seed_record: dict[st
 
 
 def test_missing_fitt_element_is_reported(kb: KnowledgeBase, seed_record: dict[str, Any]) -> None:
-    lines = [ln for ln in GENERATED.splitlines() if not ln.startswith("- Volume (V)")]
+    lines = [ln for ln in GENERATED.splitlines() if not ln.startswith("- Frequency (F)")]
+    assert len(lines) == len(GENERATED.splitlines()) - 1
     result = grade("\n".join(lines), seed_record, kb)
     assert result.plan.fitt_complete_stages == 0
-    assert "volume" in result.plan.stages[0].missing
+    assert result.plan.stages[0].missing == ["frequency"]
 
 
 def test_contraindicated_advice_for_anticoagulated_patient(
