@@ -122,6 +122,26 @@ def test_bench_json(tmp_path: Path) -> None:
     assert doc["n"] == 5
     assert 0.0 <= doc["top1"] <= doc["top3"] <= 1.0
     assert len(doc["cases"]) == 5 and all("rank" in c for c in doc["cases"])
+    assert {"by_region", "by_modality", "calibration", "plan_quality", "misses"} <= set(doc)
+
+
+def test_grade_command(tmp_path: Path) -> None:
+    generated = SEED.parent / "seed-generated-report.md"
+    res = run("grade", str(generated), "--case", str(SEED), "--format", "json")
+    assert res.returncode == 0, res.stderr.decode()
+    doc = json.loads(res.stdout)
+    assert doc["diagnosis"]["correct"] is True
+    assert len(doc["invented_findings"]) == 1
+    res = run("grade", str(generated), "--case", str(SEED))
+    assert res.stdout.decode().startswith("# dxrx grade")
+    nodx = tmp_path / "case.json"
+    nodx.write_text(json.dumps({"history": "Buttock pain for three months."}))
+    res = run("grade", str(generated), "--case", str(nodx))
+    assert res.returncode == 2 and "final_diagnosis" in res.stderr.decode()
+    notreport = tmp_path / "r.json"
+    notreport.write_text('{"x": 1}')
+    res = run("grade", str(notreport), "--case", str(SEED))
+    assert res.returncode == 2 and "dxrx report" in res.stderr.decode()
 
 
 @pytest.mark.parametrize("content", ["", '{"id": 1}\n', "not json\n"])

@@ -31,8 +31,9 @@ class ReportFormat(StrEnum):
 
 
 class BenchFormat(StrEnum):
-    text = "text"
+    md = "md"
     json = "json"
+    html = "html"
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -94,19 +95,41 @@ def bench(
     cases: Annotated[
         Path, typer.Argument(help="Case set: one JSON case per line, with final_diagnosis.")
     ],
-    fmt: Annotated[BenchFormat, typer.Option("--format", "-f")] = BenchFormat.text,
+    fmt: Annotated[BenchFormat, typer.Option("--format", "-f")] = BenchFormat.md,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            "--reports", help="Grade external work-ups: a folder of <case id>.md/.txt/.json."
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Local worker processes.")] = 1,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="Run on a Ray cluster at this address ('local' starts one)."),
+    ] = None,
+    plots: Annotated[
+        Path | None, typer.Option("--plots", help="Also save the PNG plots in this folder.")
+    ] = None,
 ) -> None:
-    """Top-1/3/5 accuracy of dxrx's differential against the published diagnoses."""
+    """Accuracy (top-1/3/5, by region and modality), calibration, invented findings,
+    plan rubric and latency of dxrx — or of external work-ups — over a case set."""
     from dxrx.bench import render_bench, run_bench
+    from dxrx.bench.render import plots as make_plots
 
     try:
-        result = run_bench(cases)
+        result = run_bench(cases, reports=reports, workers=workers, ray_address=ray)
+        images = make_plots(result) if plots is not None or fmt is BenchFormat.html else None
+        if plots is not None and images is not None:
+            if not plots.is_dir():
+                _fail(f"--plots: folder {plots} does not exist")
+            for name, png in images.items():
+                (plots / f"bench-{name}.png").write_bytes(png)
     except InputError as exc:
         _fail(str(exc))
     except KbError as exc:
         _fail(str(exc), 1)
-    _emit(render_bench(result, fmt.value), output)
+    _emit(render_bench(result, fmt.value, images), output)
 
 
 class GradeFormat(StrEnum):

@@ -157,6 +157,7 @@ def _invented(kb: KnowledgeBase, claims: list[Finding], case: Case) -> list[Inve
                     if g.kind in _KEY_KINDS
                     and _related(kb, f.concept, g.concept)
                     and f.structures
+                    and g.structures
                     and _same_place(kb, f, g)
                 ),
                 None,
