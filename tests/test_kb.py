@@ -131,3 +131,25 @@ def test_schema_rejects_unknown_keys(tmp_path: Path) -> None:
     (data / "zz.yaml").write_text("red_flags:\n  - id: x\n    colour: red\n")
     with pytest.raises(KbError, match="colour"):
         load_dir(data)
+
+
+def test_compiled_kb_cache_is_written_reused_and_survives_corruption(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dxrx.kb import loader
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("DXRX_KB_CACHE", raising=False)
+    loader.load_kb.cache_clear()
+    try:
+        first = loader.load_kb()
+        cached = list((tmp_path / "dxrx").glob("kb-*.pickle"))
+        assert len(cached) == 1
+        loader.load_kb.cache_clear()
+        assert loader.load_kb().version == first.version
+        cached[0].write_bytes(b"not a pickle")
+        loader.load_kb.cache_clear()
+        again = loader.load_kb()
+        assert again.version == first.version and len(again.conditions) == len(first.conditions)
+    finally:
+        loader.load_kb.cache_clear()

@@ -10,6 +10,9 @@ set of dictionary look-ups.
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -226,7 +229,7 @@ def _record_errors(rel: str, section: str, idx: int, exc: ValidationError) -> li
     return out
 
 
-def load_from(files: Iterator[tuple[str, Traversable | Path]]) -> KnowledgeBase:
+def load_from(files: Iterator[tuple[str, Traversable | Path | _Raw]]) -> KnowledgeBase:
     """Build a KB from (relative name, file) pairs; raises KbError listing all problems."""
     problems: list[str] = []
     digest = hashlib.sha256()
@@ -313,7 +316,57 @@ def load_dir(path: Path) -> KnowledgeBase:
     return load_from(pairs)
 
 
+@dataclass(frozen=True)
+class _Raw:
+    data: bytes
+
+    def read_bytes(self) -> bytes:
+        return self.data
+
+
+def _cache_file(files: list[tuple[str, _Raw]]) -> Path | None:
+    """Where the compiled KB for exactly these files and this code version is cached."""
+    if os.environ.get("DXRX_KB_CACHE", "1") == "0":
+        return None
+    digest = hashlib.sha256()
+    for code in (__file__, s.__file__):
+        digest.update(Path(code).read_bytes())
+    for rel, raw in files:
+        digest.update(rel.encode() + b"\0" + raw.data)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dxrx" / f"kb-{digest.hexdigest()[:20]}.pickle"
+
+
 @cache
 def load_kb() -> KnowledgeBase:
-    """The packaged KB, loaded once per process."""
-    return load_from(_walk(_data_root()))
+    """The packaged KB, loaded once per process.
+
+    Validating a few hundred YAML records costs most of a cold start, so the
+    compiled KB is cached (keyed by the data files and the loader code) in the
+    user's cache folder; ``DXRX_KB_CACHE=0`` turns the cache off. A cache that
+    cannot be read or written is ignored, never fatal.
+    """
+    files = [(rel, _Raw(h.read_bytes())) for rel, h in _walk(_data_root())]
+    target = _cache_file(files)
+    if target is not None and target.is_file():
+        try:
+            with target.open("rb") as fh:
+                kb = pickle.load(fh)
+            if isinstance(kb, KnowledgeBase):
+                return kb
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+    kb = load_from(iter(files))
+    if target is not None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
+            for old in target.parent.glob("kb-*.pickle"):
+                if old != target:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return kb
