@@ -33,6 +33,7 @@ EVOKE_PHRASE = {
 UNEXPLAINED = 0.35
 UNEXPLAINED_CAP = 2.5
 EXPECTED_MISSING = 0.25
+EXPECTED_MISSING_CAP = 1.0
 LOCALISED_HERE = 2.5
 UNCERTAIN_FACTOR = 0.5
 _NOT_SALIENT = {
@@ -137,24 +138,28 @@ def score_condition(
     explained: set[int] = set()
     present_ix, denied_ix = by_ancestor(kb, present), by_ancestor(kb, denied)
     score = PRIOR[cond.prevalence]
+    # a case finding is evidence once per condition: the rule it fits best counts
+    gain: dict[int, tuple[float, Evidence]] = {}
+    missing_cost = 0.0
     for rule in [*cond.findings, *cond.imaging]:
         quality, hit = _best(kb, rule, present_ix)
         if hit is not None:
             w = EVOKE[rule.evoking] * quality * (UNCERTAIN_FACTOR if hit.uncertain else 1.0)
-            score += w
             explained.add(id(hit))
             for f in present_ix.get(rule.concept, ()):
                 if f is not hit and rule_match(kb, rule, f) > 0:
                     explained.add(id(f))
-            pro.append(
-                Evidence(
-                    statement=f"{hit.label}: {FREQ_WORD[rule.frequency]} present in {cond.name}; "
-                    f"{EVOKE_PHRASE[rule.evoking]}",
-                    weight=round(w, 2),
-                    span=hit.span,
-                    refs=list(rule.refs),
+            if id(hit) not in gain or gain[id(hit)][0] < w:
+                gain[id(hit)] = (
+                    w,
+                    Evidence(
+                        statement=f"{hit.label}: {FREQ_WORD[rule.frequency]} present in "
+                        f"{cond.name}; {EVOKE_PHRASE[rule.evoking]}",
+                        weight=round(w, 2),
+                        span=hit.span,
+                        refs=list(rule.refs),
+                    ),
                 )
-            )
             continue
         _, neg = _best(kb, rule, denied_ix)
         if neg is not None:
@@ -172,6 +177,9 @@ def score_condition(
             )
         elif rule.frequency >= 4 and (done := set(rule.modalities) & set(case.modalities)):
             w = EXPECTED_MISSING * (rule.frequency - 3)
+            if missing_cost + w > EXPECTED_MISSING_CAP:
+                continue
+            missing_cost += w
             score -= w
             con.append(
                 Evidence(
@@ -181,6 +189,9 @@ def score_condition(
                     refs=list(rule.refs),
                 )
             )
+    for w, ev in gain.values():
+        score += w
+        pro.append(ev)
     site = _site_evidence(kb, cond, loc, affected)
     if site is not None:
         score += site.weight
