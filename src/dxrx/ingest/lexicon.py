@@ -156,8 +156,12 @@ def build_lexicon(kb: KnowledgeBase) -> Lexicon:
     for table in (kb.muscles, kb.nerves, kb.structures, kb.plexuses):
         for rid, rec in table.items():
             anatomy[rid] = _names(rec)
+    # a bare root id is a phrase unless it is also an MRI sequence name ("T1", "T2"): those
+    # roots are named only by their synonyms ("T1 root", "T1 nerve root")
+    sequence_words = {normalise(w) for words in rules["sequences"].values() for w in words}
     for rid, root in kb.roots.items():
-        anatomy[rid] = [rid, *root.synonyms]
+        bare = [] if normalise(rid) in sequence_words else [rid]
+        anatomy[rid] = [*bare, *root.synonyms]
     section_table = {name: list(words) for name, words in rules["sections"].items()}
     return Lexicon(
         concept=Matcher("concept", {c.id: _names(c) for c in kb.concepts.values()}, cs),
