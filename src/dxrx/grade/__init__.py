@@ -19,7 +19,7 @@ from dxrx.grade.claims import read_workup
 from dxrx.grade.plan_check import PlanGrade, StageFitt, Unsafe, grade_text_plan
 from dxrx.ingest import ingest_record, ingest_text
 from dxrx.ingest.source import _decode, check_english, parse_json_case, read_source
-from dxrx.kb.loader import KnowledgeBase
+from dxrx.kb.loader import GENERIC_TISSUES, KnowledgeBase
 from dxrx.labels import label_matches
 from dxrx.model import Case, Finding, Report
 from dxrx.pipeline import analyze_case
@@ -41,7 +41,7 @@ _NOT_CLAIMS = frozenset(
         "sudden-onset",
     }
 )
-_GENERIC = frozenset({"muscle", "soft-tissue", "tendon", "joint", "skeleton", "bursa"})
+_GENERIC = GENERIC_TISSUES
 
 
 class DiagnosisGrade(BaseModel):

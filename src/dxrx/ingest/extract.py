@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dxrx.ingest.context import scope_flags
 from dxrx.ingest.lexicon import Lexicon, Match, Matcher
 from dxrx.ingest.text import Sentence
-from dxrx.kb.loader import KnowledgeBase
+from dxrx.kb.loader import GENERIC_TISSUES, KnowledgeBase
 from dxrx.model import Finding, Span
 
 _POWER = re.compile(r"\b(?:mrc\s*)?(?:grade\s*)?[0-4][+\-]?\s*/\s*5\b", re.I)
@@ -207,14 +207,17 @@ class Extractor:
         for m in _POWER.finditer(text, s, e):
             concepts.append(Match(m.start(), m.end(), "concept", ("weakness",), m.group(0)))
         if not concepts:
-            if anatomy:
-                self.prev_structures = [k for a in anatomy for k in a.keys[:1]]
+            named = [k for a in anatomy for k in a.keys[:1] if k not in GENERIC_TISSUES]
+            if named:
+                self.prev_structures = named
             return []
         structures = list(dict.fromkeys(a.key for a in anatomy))
-        if not structures and lex.anaphora.search(text, s, e) and self.prev_structures:
+        # "the same three muscles": a bare tissue word does not stop the anaphora resolving
+        specific = [k for k in structures if k not in GENERIC_TISSUES]
+        if not specific and lex.anaphora.search(text, s, e) and self.prev_structures:
             structures = list(self.prev_structures)
-        if structures:
-            self.prev_structures = structures
+        elif specific:
+            self.prev_structures = specific
         region_ids = list(dict.fromkeys(k for r in regions for k in r.keys[:1]))
         actions = _actions(text, s, e, lex, kb)
         sides = self._find("side", s, e) or self._find("side", sent.start, sent.end)

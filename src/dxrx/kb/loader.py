@@ -190,6 +190,9 @@ def _index(kb: KnowledgeBase) -> None:
     kb.structure_ancestors = _structure_ancestors(kb)
 
 
+# Tissue-level structures: "muscle", "tendon", ... name a tissue, not a place.
+GENERIC_TISSUES = frozenset({"muscle", "soft-tissue", "tendon", "joint", "skeleton", "bursa"})
+
 # A report often names only the tissue ("an intramuscular mass", "tendon thickening"), so
 # a rule written on the generic tissue must accept any named structure of that tissue.
 _GENERIC_OF_KIND = {
