@@ -138,9 +138,8 @@ def _same_place(kb: KnowledgeBase, a: Finding, b: Finding) -> bool:
     """Same structure (when both name one) and same kind of sequence (when both name one)."""
     if not _same_sequence(kb, a, b):
         return False
-    if not a.structures or not b.structures:
-        return True
-    return bool(_specific(kb, a.structures) & _specific(kb, b.structures))
+    sa, sb = _specific(kb, a.structures), _specific(kb, b.structures)
+    return not sa or not sb or bool(sa & sb)
 
 
 def _invented(kb: KnowledgeBase, claims: list[Finding], case: Case) -> list[Invented]:
