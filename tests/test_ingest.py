@@ -140,3 +140,16 @@ def test_discussion_with_citations_is_not_read_as_case_facts(kb: KnowledgeBase) 
     )
     assert not _find(case, "intramuscular-injection")
     assert not _find(case, "fracture")
+
+
+def test_each_sentence_takes_its_own_modality_header(kb: KnowledgeBase) -> None:
+    text = (
+        "History: knee pain.\n\nImaging: Knee radiographs: focal lytic lesion of the patella. "
+        "MRI: the quadriceps tendon is thickened. It is intermediate signal on T1."
+    )
+    case = ingest_text(text, kb)
+    by_concept = {f.concept: f for f in case.findings}
+    assert by_concept["lytic-lesion"].modality == "XR"
+    assert by_concept["thickening"].modality == "MR"
+    assert by_concept["intermediate-signal"].modality == "MR"
+    assert case.modalities == ["XR", "MR"]

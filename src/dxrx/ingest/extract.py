@@ -167,16 +167,19 @@ class Extractor:
     def run(self, sentences: list[Sentence]) -> list[Finding]:
         out: list[Finding] = []
         last_section = ""
+        prev_end = 0
         for sent in sentences:
             if sent.section == "other":
                 continue
             if sent.section != last_section and sent.section != "imaging":
                 self.modality = None
             last_section = sent.section
-            # include a header on the same line ("MRI: ...") in the modality search
-            line_start = self.text.rfind("\n", 0, sent.start) + 1
-            head = line_start if ":" in self.text[line_start : sent.start] else sent.start
-            mods = self._find("modality", head, sent.end)
+            # a header just before the sentence ("MRI: ...") names its modality too; look
+            # back only to the end of the previous sentence, never into its findings
+            mods = self._find("modality", sent.start, sent.end) or self._find(
+                "modality", prev_end, sent.start
+            )
+            prev_end = sent.end
             if mods and sent.section == "imaging":
                 self.modality = mods[0].key
                 for m in mods:
