@@ -11,6 +11,7 @@ conditions with a softmax, so they sum to one across the differential.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from dxrx.kb.loader import KnowledgeBase
 from dxrx.kb.schema import Condition, FindingRule
@@ -36,6 +37,7 @@ EXPECTED_MISSING = 0.25
 EXPECTED_MISSING_CAP = 1.0
 LOCALISED_HERE = 2.5
 UNCERTAIN_FACTOR = 0.5
+RANKED = 15  # conditions returned with evidence; the rest only shape the probabilities
 _NOT_SALIENT = {
     "normal",
     "not-visualised",
@@ -124,25 +126,56 @@ def _rule_text(kb: KnowledgeBase, rule: FindingRule) -> str:
     return " ".join(parts)
 
 
+@dataclass(frozen=True)
+class CaseIndex:
+    """What every condition's scoring needs from the case, computed once per case."""
+
+    present: list[Finding]
+    present_ix: dict[str, list[Finding]]
+    denied_ix: dict[str, list[Finding]]
+    salient: list[Finding]
+
+    @classmethod
+    def of(cls, kb: KnowledgeBase, case: Case) -> CaseIndex:
+        present = [f for f in case.findings if not f.negated]
+        denied = [f for f in case.findings if f.negated and not f.uncertain]
+        return cls(
+            present=present,
+            present_ix=by_ancestor(kb, present),
+            denied_ix=by_ancestor(kb, denied),
+            salient=[f for f in present if _salient(kb, f)],
+        )
+
+
 def score_condition(
     kb: KnowledgeBase,
     cond: Condition,
     case: Case,
     loc: Localisation,
     affected: frozenset[str],
+    ix: CaseIndex | None = None,
+    *,
+    explain: bool = True,
 ) -> tuple[float, list[Evidence], list[Evidence]]:
+    """The condition's log-score; with ``explain`` also its evidence for and against."""
     pro: list[Evidence] = []
     con: list[Evidence] = []
-    present = [f for f in case.findings if not f.negated]
-    denied = [f for f in case.findings if f.negated and not f.uncertain]
+    ix = ix or CaseIndex.of(kb, case)
+    present, present_ix, denied_ix = ix.present, ix.present_ix, ix.denied_ix
     explained: set[int] = set()
-    present_ix, denied_ix = by_ancestor(kb, present), by_ancestor(kb, denied)
     score = PRIOR[cond.prevalence]
     # a case finding is evidence once per condition: the rule it fits best counts
-    gain: dict[int, tuple[float, Evidence]] = {}
+    gain: dict[int, tuple[float, Evidence | None]] = {}
     missing_cost = 0.0
+    done_modalities = set(case.modalities)
     for rule in [*cond.findings, *cond.imaging]:
-        quality, hit = _best(kb, rule, present_ix)
+        if rule.concept not in present_ix and rule.concept not in denied_ix:
+            # nothing in the case bears on this rule: only an expected finding can be missing
+            if rule.frequency < 4 or not done_modalities.intersection(rule.modalities):
+                continue
+            quality, hit = 0.0, None
+        else:
+            quality, hit = _best(kb, rule, present_ix)
         if hit is not None:
             w = EVOKE[rule.evoking] * quality * (UNCERTAIN_FACTOR if hit.uncertain else 1.0)
             explained.add(id(hit))
@@ -158,40 +191,46 @@ def score_condition(
                         weight=round(w, 2),
                         span=hit.span,
                         refs=list(rule.refs),
-                    ),
+                    )
+                    if explain
+                    else None,
                 )
             continue
         _, neg = _best(kb, rule, denied_ix)
         if neg is not None:
             w = ABSENT[rule.frequency]
             score -= w
-            con.append(
-                Evidence(
-                    statement=f"{neg.label} — yet {_rule_text(kb, rule)} is "
-                    f"{FREQ_WORD[rule.frequency]} "
-                    f"present in {cond.name}",
-                    weight=-w,
-                    span=neg.span,
-                    refs=list(rule.refs),
+            if explain:
+                con.append(
+                    Evidence(
+                        statement=f"{neg.label} — yet {_rule_text(kb, rule)} is "
+                        f"{FREQ_WORD[rule.frequency]} "
+                        f"present in {cond.name}",
+                        weight=-w,
+                        span=neg.span,
+                        refs=list(rule.refs),
+                    )
                 )
-            )
         elif rule.frequency >= 4 and (done := set(rule.modalities) & set(case.modalities)):
             w = EXPECTED_MISSING * (rule.frequency - 3)
             if missing_cost + w > EXPECTED_MISSING_CAP:
                 continue
             missing_cost += w
             score -= w
-            con.append(
-                Evidence(
-                    statement=f"Not reported on {'/'.join(sorted(done))}: "
-                    f"{_rule_text(kb, rule)}, {FREQ_WORD[rule.frequency]} present in {cond.name}",
-                    weight=-w,
-                    refs=list(rule.refs),
+            if explain:
+                con.append(
+                    Evidence(
+                        statement=f"Not reported on {'/'.join(sorted(done))}: "
+                        f"{_rule_text(kb, rule)}, {FREQ_WORD[rule.frequency]} present in "
+                        f"{cond.name}",
+                        weight=-w,
+                        refs=list(rule.refs),
+                    )
                 )
-            )
     for w, ev in gain.values():
         score += w
-        pro.append(ev)
+        if ev is not None:
+            pro.append(ev)
     site = _site_evidence(kb, cond, loc, affected)
     if site is not None:
         score += site.weight
@@ -222,10 +261,12 @@ def score_condition(
                 refs=list(demo.refs),
             )
         )
-    unexplained = [f for f in present if _salient(kb, f) and id(f) not in explained]
+    unexplained = [f for f in ix.salient if id(f) not in explained]
     if unexplained:
         w = min(UNEXPLAINED_CAP, UNEXPLAINED * len(unexplained))
         score -= w
+        if not explain:
+            return score, pro, con
         labels = list(dict.fromkeys(f.label for f in unexplained))
         con.append(
             Evidence(
@@ -243,13 +284,21 @@ def score_condition(
 def rank(
     kb: KnowledgeBase, case: Case, loc: Localisation, affected: frozenset[str]
 ) -> list[DifferentialEntry]:
+    """The best-scoring conditions, each with its evidence; probabilities over the whole KB."""
+    ix = CaseIndex.of(kb, case)
+    quick = sorted(
+        (
+            (score_condition(kb, c, case, loc, affected, ix, explain=False)[0], c)
+            for c in kb.conditions.values()
+        ),
+        key=lambda t: (-t[0], t[1].id),
+    )
+    top = quick[0][0] if quick else 0.0
+    z = sum(math.exp(s - top) for s, _ in quick) or 1.0
     scored = []
-    for cond in kb.conditions.values():
-        s, pro, con = score_condition(kb, cond, case, loc, affected)
+    for s, cond in quick[:RANKED]:
+        _, pro, con = score_condition(kb, cond, case, loc, affected, ix)
         scored.append((s, cond, pro, con))
-    scored.sort(key=lambda t: (-t[0], t[1].id))
-    top = max(s for s, *_ in scored) if scored else 0.0
-    z = sum(math.exp(s - top) for s, *_ in scored) or 1.0
     return [
         DifferentialEntry(
             id=cond.id,
