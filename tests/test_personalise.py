@@ -65,7 +65,7 @@ def test_rubric_flags_an_injection_advised_to_an_anticoagulated_patient(kb: Know
 
 
 def test_pregnancy_replaces_lying_flat_exercises(kb: KnowledgeBase) -> None:
-    plan, case = _plan(kb, 31, "who is 24 weeks pregnant ")
+    plan, _ = _plan(kb, 31, "who is 24 weeks pregnant ")
     assert "pregnancy" in [p.id for p in plan.personalisation]
     for stage in plan.rehabilitation.stages:
         for rx in stage.exercises:

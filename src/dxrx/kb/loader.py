@@ -191,7 +191,9 @@ def _index(kb: KnowledgeBase) -> None:
 
 
 # Tissue-level structures: "muscle", "tendon", ... name a tissue, not a place.
-GENERIC_TISSUES = frozenset({"muscle", "soft-tissue", "tendon", "joint", "skeleton", "bursa"})
+GENERIC_TISSUES = frozenset(
+    {"muscle", "soft-tissue", "tendon", "joint", "skeleton", "bursa", "nerve"}
+)
 
 # A report often names only the tissue ("an intramuscular mass", "tendon thickening"), so
 # a rule written on the generic tissue must accept any named structure of that tissue.
@@ -221,6 +223,9 @@ def _structure_ancestors(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     generic_muscle = tuple(g for g in ("muscle", "soft-tissue") if g in kb.structures)
     for mid in kb.muscles:
         out[mid] = (mid, *generic_muscle)
+    generic_nerve = ("nerve",) if "nerve" in kb.structures else ()
+    for nid in kb.nerves:
+        out[nid] = (nid, *generic_nerve)
     return out
 
 

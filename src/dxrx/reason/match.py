@@ -26,25 +26,54 @@ def finding_regions(kb: KnowledgeBase, f: Finding) -> list[str]:
     return regions
 
 
+UNSTATED = 0.6  # a finding that leaves an attribute unsaid fits a rule that needs it, weakly
+UNSTATED_CAP = 0.5  # ... and is worth at most this much evidence, however specific the rule
+OTHER_MODALITY = 0.5  # the same sign seen on another modality than the rule names
+
+
+# evidence (log-score) a present finding adds, by the rule's evoking strength (DXplain scale)
+EVOKE = {0: 0.1, 1: 0.4, 2: 0.8, 3: 1.4, 4: 2.2, 5: 3.2}
+
+
+def _unstated(rule: FindingRule) -> float:
+    """Match quality on an unsaid attribute: the rule's specificity came from that attribute."""
+    return min(UNSTATED, UNSTATED_CAP / EVOKE[rule.evoking]) if rule.evoking else UNSTATED
+
+
+def _structure_regions(kb: KnowledgeBase, ids: list[str]) -> list[str]:
+    out = []
+    for sid in ids:
+        st = kb.structures.get(sid)
+        if st is not None:
+            out.append(st.region)
+    return out
+
+
 def rule_match(kb: KnowledgeBase, rule: FindingRule, f: Finding) -> float:
-    """0 when the finding does not satisfy the rule, else the share of it satisfied (0-1].
+    """0 when the finding does not satisfy the rule, else how well it does (0-1].
 
     A denied finding ("no numbness") is general: attributes it leaves unsaid do not
-    stop it from contradicting a more specific rule. A present finding must show
-    every attribute the rule asks for.
+    stop it from contradicting a more specific rule. A present finding that leaves an
+    attribute unsaid (no site, no sequence, no modality) fits a rule that names one only
+    weakly; one that states a different site, action or sequence does not fit at all.
     """
     if not kb.concept_is_a(f.concept, rule.concept):
         return 0.0
     lenient = f.negated
+    quality = 1.0
     if rule.modalities and f.modality not in rule.modalities:
-        if not (lenient and f.modality is None):
-            return 0.0
+        if f.modality is None:
+            quality *= 1.0 if lenient else _unstated(rule)
+        elif lenient:
+            return 0.0  # "no fracture on radiographs" says nothing about MRI
+        else:
+            quality *= OTHER_MODALITY
     if rule.sequences and not set(f.sequences) & set(rule.sequences):
         implied_fluid = not f.sequences and kb.concept_is_a(f.concept, "oedema")
-        if not (lenient and not f.sequences) and not (
-            implied_fluid and FLUID_SEQUENCES & set(rule.sequences)
-        ):
+        if f.sequences:
             return 0.0
+        if not (lenient or (implied_fluid and FLUID_SEQUENCES & set(rule.sequences))):
+            quality *= _unstated(rule)
     if rule.actions and not set(f.actions) & set(rule.actions):
         if not (lenient and not f.actions):
             return 0.0
@@ -55,14 +84,31 @@ def rule_match(kb: KnowledgeBase, rule: FindingRule, f: Finding) -> float:
             for r in regions
             for want in rule.regions
         )
-        if not hit and not (lenient and not regions):
-            return 0.0
+        if not hit:
+            if regions:
+                return 0.0
+            quality *= 1.0 if lenient else _unstated(rule)
     if rule.structures:
+        if not f.structures:
+            if lenient:
+                return quality
+            # placed only by body region: that region must fit the rule's structures
+            where = _structure_regions(kb, rule.structures)
+            if (
+                f.regions
+                and where
+                and not any(
+                    kb.region_is_within(r, w) or kb.region_is_within(w, r)
+                    for r in f.regions
+                    for w in where
+                )
+            ):
+                return 0.0
+            return quality * _unstated(rule)
         have = structure_closure(kb, f.structures)
         hits = [s for s in rule.structures if s in have]
         if not hits:
-            return 0.0 if not (lenient and not f.structures) else 1.0
-        if len(rule.structures) == 1:
-            return 1.0
-        return 0.5 + 0.5 * len(hits) / len(rule.structures)
-    return 1.0
+            return 0.0
+        if len(rule.structures) > 1:
+            quality *= 0.5 + 0.5 * len(hits) / len(rule.structures)
+    return quality

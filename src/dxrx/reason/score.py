@@ -17,10 +17,9 @@ from dxrx.kb.loader import KnowledgeBase
 from dxrx.kb.schema import Condition, FindingRule
 from dxrx.model import Case, DifferentialEntry, Evidence, Finding, Localisation
 from dxrx.reason.localise import site_refs
-from dxrx.reason.match import rule_match
+from dxrx.reason.match import EVOKE, rule_match
 
 PRIOR = {"very-common": 0.0, "common": -0.5, "uncommon": -1.2, "rare": -2.0, "very-rare": -2.8}
-EVOKE = {0: 0.1, 1: 0.4, 2: 0.8, 3: 1.4, 4: 2.2, 5: 3.2}
 ABSENT = {1: 0.1, 2: 0.3, 3: 0.7, 4: 1.3, 5: 2.0}
 FREQ_WORD = {1: "rarely", 2: "sometimes", 3: "often", 4: "usually", 5: "almost always"}
 EVOKE_PHRASE = {
