@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from dxrx import DISCLAIMER, __version__
 from dxrx.ingest import ingest_record, ingest_text
 from dxrx.kb.loader import KnowledgeBase, load_kb
-from dxrx.model import Case, Leading, Report
+from dxrx.model import Case, Finding, Leading, Report, Span
 from dxrx.plan import make_plan
 from dxrx.reason import reason
 
@@ -18,6 +18,8 @@ DIFFERENTIAL_SIZE = 10
 
 
 def _collect_refs(obj: Any, out: set[str]) -> None:
+    if isinstance(obj, Span | Finding):  # text and findings carry no references
+        return
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             value = getattr(obj, name)

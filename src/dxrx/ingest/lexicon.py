@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -48,6 +48,16 @@ def _tokens(phrase: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(phrase))
 
 
+@lru_cache(maxsize=32)
+def _tokenise(
+    text: str, start: int, stop: int
+) -> tuple[list[tuple[int, int]], list[str], list[str]]:
+    """Token spans, raw and lower-cased tokens; shared by every matcher scanning a text."""
+    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, stop)]
+    raw = [text[s:e] for s, e in spans]
+    return spans, raw, [r.lower() for r in raw]
+
+
 class Matcher:
     """Finds every phrase of one kind in a text; a phrase may stand for several ids.
 
@@ -75,9 +85,16 @@ class Matcher:
                     ids.append(key)
         lengths = [len(k) for k in (*self.lookup, *self.exact)]
         self.longest = max(lengths, default=0)
+        # longest phrase starting with each token: most tokens start no phrase at all
+        self.first: dict[str, int] = {}
+        for k in (*self.lookup, *self.exact):
+            self.first[k[0]] = max(self.first.get(k[0], 0), len(k))
 
     def _at(self, low: list[str], raw: list[str], i: int) -> tuple[int, tuple[str, ...]] | None:
-        for n in range(min(self.longest, len(low) - i), 0, -1):
+        limit = max(self.first.get(low[i], 0), self.first.get(raw[i], 0))
+        if not limit and low[i][-1:] == "s":
+            limit = 1  # a plural single word ("muscles"): try its stems
+        for n in range(min(limit, len(low) - i), 0, -1):
             key = tuple(low[i : i + n])
             ids = self.lookup.get(key)
             if ids is None and key[-1][-1:] == "s":
@@ -95,14 +112,16 @@ class Matcher:
 
     def find(self, text: str, start: int = 0, end: int | None = None) -> list[Match]:
         stop = len(text) if end is None else end
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, stop)]
+        spans, raw, low = _tokenise(text, start, stop)
         if not spans or not self.longest:
             return []
-        raw = [text[s:e] for s, e in spans]
-        low = [r.lower() for r in raw]
+        first = self.first
         out: list[Match] = []
         i = 0
         while i < len(spans):
+            if low[i] not in first and raw[i] not in first and low[i][-1:] != "s":
+                i += 1
+                continue
             hit = self._at(low, raw, i)
             if hit is None:
                 i += 1

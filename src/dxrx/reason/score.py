@@ -11,7 +11,7 @@ conditions with a softmax, so they sum to one across the differential.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dxrx.kb.loader import KnowledgeBase
 from dxrx.kb.schema import Condition, FindingRule
@@ -36,7 +36,7 @@ EXPECTED_MISSING = 0.25
 EXPECTED_MISSING_CAP = 1.0
 LOCALISED_HERE = 2.5
 UNCERTAIN_FACTOR = 0.5
-RANKED = 15  # conditions returned with evidence; the rest only shape the probabilities
+RANKED = 12  # conditions returned with evidence; the rest only shape the probabilities
 _NOT_SALIENT = {
     "normal",
     "not-visualised",
@@ -67,13 +67,17 @@ def by_ancestor(kb: KnowledgeBase, findings: list[Finding]) -> dict[str, list[Fi
 
 def _best(
     kb: KnowledgeBase, rule: FindingRule, index: dict[str, list[Finding]]
-) -> tuple[float, Finding | None]:
+) -> tuple[float, Finding | None, list[Finding]]:
+    """The finding that fits the rule best, its fit, and every finding that fits at all."""
     best, hit = 0.0, None
+    fits: list[Finding] = []
     for f in index.get(rule.concept, ()):
         q = rule_match(kb, rule, f)
-        if q > best:
-            best, hit = q, f
-    return best, hit
+        if q > 0:
+            fits.append(f)
+            if q > best:
+                best, hit = q, f
+    return best, hit, fits
 
 
 def _site_evidence(
@@ -126,6 +130,58 @@ def _rule_text(kb: KnowledgeBase, rule: FindingRule) -> str:
 
 
 @dataclass(frozen=True)
+class _RuleIndex:
+    """Every condition's rules, looked up by concept and by the modality they are expected on."""
+
+    rules: dict[str, tuple[FindingRule, ...]]
+    by_concept: dict[str, tuple[tuple[str, int], ...]]
+    expected: dict[str, tuple[tuple[str, int], ...]]
+
+
+_RULE_INDEX: dict[str, _RuleIndex] = {}
+
+
+def _rule_index(kb: KnowledgeBase) -> _RuleIndex:
+    found = _RULE_INDEX.get(kb.version)
+    if found is None:
+        rules: dict[str, tuple[FindingRule, ...]] = {}
+        by_concept: dict[str, list[tuple[str, int]]] = {}
+        expected: dict[str, list[tuple[str, int]]] = {}
+        for cond in kb.conditions.values():
+            rules[cond.id] = (*cond.findings, *cond.imaging)
+            for i, rule in enumerate(rules[cond.id]):
+                by_concept.setdefault(rule.concept, []).append((cond.id, i))
+                if rule.frequency >= 4:
+                    for m in rule.modalities:
+                        expected.setdefault(m, []).append((cond.id, i))
+        found = _RULE_INDEX[kb.version] = _RuleIndex(
+            rules,
+            {k: tuple(v) for k, v in by_concept.items()},
+            {k: tuple(v) for k, v in expected.items()},
+        )
+    return found
+
+
+def _relevant_rules(kb: KnowledgeBase, cond: Condition, ix: CaseIndex) -> list[FindingRule]:
+    """Rules the case can bear on, in the condition's own order (so results never depend
+    on how the look-up was done): a finding of the rule's concept is stated, present or
+    denied, or the rule is expected on a modality the case used."""
+    ri = _rule_index(kb)
+    if not ix.relevant:
+        picked: dict[str, set[int]] = {}
+        for concept in ix.concepts:
+            for cid, i in ri.by_concept.get(concept, ()):
+                picked.setdefault(cid, set()).add(i)
+        for m in ix.modalities:
+            for cid, i in ri.expected.get(m, ()):
+                picked.setdefault(cid, set()).add(i)
+        ix.relevant.update({cid: sorted(idx) for cid, idx in picked.items()})
+        ix.relevant.setdefault("", [])  # marks the look-up as done
+    rules = ri.rules[cond.id]
+    return [rules[i] for i in ix.relevant.get(cond.id, ())]
+
+
+@dataclass(frozen=True)
 class CaseIndex:
     """What every condition's scoring needs from the case, computed once per case."""
 
@@ -133,16 +189,22 @@ class CaseIndex:
     present_ix: dict[str, list[Finding]]
     denied_ix: dict[str, list[Finding]]
     salient: list[Finding]
+    concepts: frozenset[str]
+    modalities: frozenset[str]
+    relevant: dict[str, list[int]] = field(default_factory=dict)  # filled on first use
 
     @classmethod
     def of(cls, kb: KnowledgeBase, case: Case) -> CaseIndex:
         present = [f for f in case.findings if not f.negated]
         denied = [f for f in case.findings if f.negated and not f.uncertain]
+        present_ix, denied_ix = by_ancestor(kb, present), by_ancestor(kb, denied)
         return cls(
             present=present,
-            present_ix=by_ancestor(kb, present),
-            denied_ix=by_ancestor(kb, denied),
+            present_ix=present_ix,
+            denied_ix=denied_ix,
             salient=[f for f in present if _salient(kb, f)],
+            concepts=frozenset(present_ix) | frozenset(denied_ix),
+            modalities=frozenset(case.modalities),
         )
 
 
@@ -166,21 +228,15 @@ def score_condition(
     # a case finding is evidence once per condition: the rule it fits best counts
     gain: dict[int, tuple[float, Evidence | None]] = {}
     missing_cost = 0.0
-    done_modalities = set(case.modalities)
-    for rule in [*cond.findings, *cond.imaging]:
+    for rule in _relevant_rules(kb, cond, ix):
         if rule.concept not in present_ix and rule.concept not in denied_ix:
-            # nothing in the case bears on this rule: only an expected finding can be missing
-            if rule.frequency < 4 or not done_modalities.intersection(rule.modalities):
-                continue
-            quality, hit = 0.0, None
+            # only an expected finding can be missing
+            quality, hit, fits = 0.0, None, list[Finding]()
         else:
-            quality, hit = _best(kb, rule, present_ix)
+            quality, hit, fits = _best(kb, rule, present_ix)
         if hit is not None:
             w = EVOKE[rule.evoking] * quality * (UNCERTAIN_FACTOR if hit.uncertain else 1.0)
-            explained.add(id(hit))
-            for f in present_ix.get(rule.concept, ()):
-                if f is not hit and rule_match(kb, rule, f) > 0:
-                    explained.add(id(f))
+            explained.update(id(f) for f in fits)
             if id(hit) not in gain or gain[id(hit)][0] < w:
                 gain[id(hit)] = (
                     w,
@@ -195,7 +251,7 @@ def score_condition(
                     else None,
                 )
             continue
-        _, neg = _best(kb, rule, denied_ix)
+        _, neg, _ = _best(kb, rule, denied_ix)
         if neg is not None:
             w = ABSENT[rule.frequency]
             score -= w
@@ -243,23 +299,26 @@ def score_condition(
         gap = demo.age_min - case.age if case.age < demo.age_min else case.age - demo.age_max
         w = 0.6 if gap <= 10 else 1.4
         score -= w
-        con.append(
-            Evidence(
-                statement=f"Age {case.age} is outside the usual "
-                f"{demo.age_min}-{demo.age_max} years",
-                weight=-w,
-                refs=list(demo.refs),
+        if explain:
+            con.append(
+                Evidence(
+                    statement=f"Age {case.age} is outside the usual "
+                    f"{demo.age_min}-{demo.age_max} years",
+                    weight=-w,
+                    refs=list(demo.refs),
+                )
             )
-        )
     if case.sex and demo.sex != "any" and case.sex != demo.sex:
         score -= 2.0
-        con.append(
-            Evidence(
-                statement=f"{cond.name} occurs in {demo.sex} patients; this patient is {case.sex}",
-                weight=-2.0,
-                refs=list(demo.refs),
+        if explain:
+            con.append(
+                Evidence(
+                    statement=f"{cond.name} occurs in {demo.sex} patients; "
+                    f"this patient is {case.sex}",
+                    weight=-2.0,
+                    refs=list(demo.refs),
+                )
             )
-        )
     unexplained = [f for f in ix.salient if id(f) not in explained]
     if unexplained:
         w = min(UNEXPLAINED_CAP, UNEXPLAINED * len(unexplained))
