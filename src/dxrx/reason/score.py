@@ -36,6 +36,10 @@ EXPECTED_MISSING = 0.25
 EXPECTED_MISSING_CAP = 1.0
 LOCALISED_HERE = 2.5
 UNCERTAIN_FACTOR = 0.5
+# Softmax temperature turning log-scores into probabilities over the whole KB. One global
+# scalar, chosen to minimise the Brier score of the top entry on the development cases
+# (0.28 at 1.0, 0.16 at 0.5); it changes probabilities, never the ranking.
+TEMPERATURE = 0.5
 RANKED = 12  # conditions returned with evidence; the rest only shape the probabilities
 _NOT_SALIENT = {
     "normal",
@@ -352,7 +356,7 @@ def rank(
         key=lambda t: (-t[0], t[1].id),
     )
     top = quick[0][0] if quick else 0.0
-    z = sum(math.exp(s - top) for s, _ in quick) or 1.0
+    z = sum(math.exp((s - top) / TEMPERATURE) for s, _ in quick) or 1.0
     scored = []
     for s, cond in quick[:RANKED]:
         _, pro, con = score_condition(kb, cond, case, loc, affected, ix)
@@ -364,7 +368,7 @@ def rank(
             aliases=list(cond.aliases),
             category=cond.category,
             icd10=list(cond.icd10),
-            score=round(math.exp(s - top) / z, 4),
+            score=round(math.exp((s - top) / TEMPERATURE) / z, 4),
             log_score=round(s, 3),
             **{"for": pro},
             against=con,
