@@ -40,6 +40,10 @@ def _unstated(rule: FindingRule) -> float:
     return min(UNSTATED, UNSTATED_CAP / EVOKE[rule.evoking]) if rule.evoking else UNSTATED
 
 
+def _regions_meet(kb: KnowledgeBase, a: list[str], b: list[str]) -> bool:
+    return any(kb.region_is_within(x, y) or kb.region_is_within(y, x) for x in a for y in b)
+
+
 def _structure_regions(kb: KnowledgeBase, ids: list[str]) -> list[str]:
     out = []
     for sid in ids:
@@ -49,13 +53,20 @@ def _structure_regions(kb: KnowledgeBase, ids: list[str]) -> list[str]:
     return out
 
 
-def rule_match(kb: KnowledgeBase, rule: FindingRule, f: Finding) -> float:
+def rule_match(
+    kb: KnowledgeBase,
+    rule: FindingRule,
+    f: Finding,
+    context: frozenset[str] = frozenset(),
+) -> float:
     """0 when the finding does not satisfy the rule, else how well it does (0-1].
 
     A denied finding ("no numbness") is general: attributes it leaves unsaid do not
     stop it from contradicting a more specific rule. A present finding that leaves an
     attribute unsaid (no site, no sequence, no modality) fits a rule that names one only
     weakly; one that states a different site, action or sequence does not fit at all.
+    ``context`` holds the body regions the case names anywhere: a finding with no place of
+    its own ("synovial proliferation that follows fat signal") is read in that context.
     """
     if not kb.concept_is_a(f.concept, rule.concept):
         return 0.0
@@ -94,16 +105,10 @@ def rule_match(kb: KnowledgeBase, rule: FindingRule, f: Finding) -> float:
                 return quality
             # placed only by body region: that region must fit the rule's structures
             where = _structure_regions(kb, rule.structures)
-            if (
-                f.regions
-                and where
-                and not any(
-                    kb.region_is_within(r, w) or kb.region_is_within(w, r)
-                    for r in f.regions
-                    for w in where
-                )
-            ):
+            if f.regions and where and not _regions_meet(kb, f.regions, where):
                 return 0.0
+            if not f.regions and where and _regions_meet(kb, list(context), where):
+                return quality * UNSTATED  # the case's own region supplies the place
             return quality * _unstated(rule)
         have = structure_closure(kb, f.structures)
         hits = [s for s in rule.structures if s in have]

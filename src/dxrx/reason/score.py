@@ -17,7 +17,7 @@ from dxrx.kb.loader import KnowledgeBase
 from dxrx.kb.schema import Condition, FindingRule
 from dxrx.model import Case, DifferentialEntry, Evidence, Finding, Localisation
 from dxrx.reason.localise import site_refs
-from dxrx.reason.match import EVOKE, rule_match
+from dxrx.reason.match import EVOKE, finding_regions, rule_match
 
 PRIOR = {"very-common": 0.0, "common": -0.5, "uncommon": -1.2, "rare": -2.0, "very-rare": -2.8}
 ABSENT = {1: 0.1, 2: 0.3, 3: 0.7, 4: 1.3, 5: 2.0}
@@ -70,13 +70,16 @@ def by_ancestor(kb: KnowledgeBase, findings: list[Finding]) -> dict[str, list[Fi
 
 
 def _best(
-    kb: KnowledgeBase, rule: FindingRule, index: dict[str, list[Finding]]
+    kb: KnowledgeBase,
+    rule: FindingRule,
+    index: dict[str, list[Finding]],
+    context: frozenset[str] = frozenset(),
 ) -> tuple[float, Finding | None, list[Finding]]:
     """The finding that fits the rule best, its fit, and every finding that fits at all."""
     best, hit = 0.0, None
     fits: list[Finding] = []
     for f in index.get(rule.concept, ()):
-        q = rule_match(kb, rule, f)
+        q = rule_match(kb, rule, f, context)
         if q > 0:
             fits.append(f)
             if q > best:
@@ -195,6 +198,7 @@ class CaseIndex:
     salient: list[Finding]
     concepts: frozenset[str]
     modalities: frozenset[str]
+    regions: frozenset[str]
     relevant: dict[str, list[int]] = field(default_factory=dict)  # filled on first use
 
     @classmethod
@@ -209,6 +213,7 @@ class CaseIndex:
             salient=[f for f in present if _salient(kb, f)],
             concepts=frozenset(present_ix) | frozenset(denied_ix),
             modalities=frozenset(case.modalities),
+            regions=frozenset(r for f in case.findings for r in finding_regions(kb, f)),
         )
 
 
@@ -237,7 +242,7 @@ def score_condition(
             # only an expected finding can be missing
             quality, hit, fits = 0.0, None, list[Finding]()
         else:
-            quality, hit, fits = _best(kb, rule, present_ix)
+            quality, hit, fits = _best(kb, rule, present_ix, ix.regions)
         if hit is not None:
             w = EVOKE[rule.evoking] * quality * (UNCERTAIN_FACTOR if hit.uncertain else 1.0)
             explained.update(id(f) for f in fits)
