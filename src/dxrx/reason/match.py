@@ -18,10 +18,12 @@ def structure_closure(kb: KnowledgeBase, ids: list[str]) -> set[str]:
 
 
 def finding_regions(kb: KnowledgeBase, f: Finding) -> list[str]:
+    """Where a finding is: its own regions and those of its structures. A structure filed
+    only under a whole limb or the trunk (cortex, marrow, skin) says nothing about where."""
     regions = list(f.regions)
     for sid in f.structures:
         st = kb.structures.get(sid)
-        if st is not None:
+        if st is not None and len(kb.region_ancestors.get(st.region, ())) > 1:
             regions.append(st.region)
     return regions
 
