@@ -58,6 +58,33 @@ def test_scope_of_v1(kb: KnowledgeBase) -> None:
     assert len(kb.muscles) >= 50
 
 
+def test_whole_body_scope(kb: KnowledgeBase) -> None:
+    # issue 4: at least 200 conditions; roots C5-T1 and L2-S1; the brachial plexus and the
+    # classic upper-limb nerves with their branches; cranial motor nerves
+    assert len(kb.conditions) >= 200
+    assert {"C5", "C6", "C7", "C8", "T1", "L2", "L3", "L4", "L5", "S1"} <= set(kb.roots)
+    for nerve in (
+        "suprascapular-nerve",
+        "axillary-nerve",
+        "long-thoracic-nerve",
+        "musculocutaneous-nerve",
+        "anterior-interosseous-nerve",
+        "posterior-interosseous-nerve",
+        "superficial-radial-nerve",
+        "ulnar-nerve",
+        "spinal-accessory-nerve",
+        "hypoglossal-nerve",
+        "mandibular-nerve",
+    ):
+        assert nerve in kb.nerves, nerve
+    assert "infraspinatus" in kb.muscles_of_site["suprascapular-nerve"]
+    assert "teres-minor" in kb.muscles_of_site["axillary-nerve"]
+    assert "masseter" in kb.muscles_of_site["mandibular-nerve"]
+    assert "flexor-pollicis-longus" in kb.muscles_of_site["anterior-interosseous-nerve"]
+    assert "flexor-pollicis-longus" not in kb.muscles_of_site["posterior-interosseous-nerve"]
+    assert len(kb.exercises) >= 150
+
+
 def test_at_least_30_hip_pelvis_core_exercises(kb: KnowledgeBase) -> None:
     region = {
         m.id
@@ -102,6 +129,17 @@ def test_lint_reports_broken_cross_references(tmp_path: Path) -> None:
     muscles.write_text(text.replace("superior-gluteal-nerve", "superior-gluteal-nerv", 1))
     problems = lint(load_dir(data))
     assert any("unknown nerve 'superior-gluteal-nerv'" in p for p in problems)
+
+
+def test_lint_reports_a_label_owned_by_two_conditions(tmp_path: Path) -> None:
+    data = _copy(tmp_path)
+    cond = data / "conditions" / "gluteal-tendinopathy.yaml"
+    text = cond.read_text()
+    cond.write_text(
+        text.replace("  aliases:\n", "  aliases:\n    - Superior gluteal nerve entrapment\n", 1)
+    )
+    problems = lint(load_dir(data))
+    assert any("diagnosis label 'superior gluteal nerve entrapment'" in p.lower() for p in problems)
 
 
 def test_lint_reports_unknown_concept_and_reference(tmp_path: Path) -> None:

@@ -40,6 +40,12 @@ _GENERIC_HEADS = frozenset(
 )
 
 
+def label_key(label: str) -> str:
+    """A label's spelling-normalised words, qualifiers kept: for telling labels apart."""
+    toks = _TOKEN.findall(label.lower().replace("'s", ""))
+    return " ".join(_SPELLING.get(t, t) for t in toks)
+
+
 def tokens(label: str) -> list[str]:
     toks = _TOKEN.findall(label.lower().replace("'s", ""))
     return [_SPELLING.get(t, t) for t in toks if t not in _QUALIFIERS]

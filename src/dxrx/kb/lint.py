@@ -50,6 +50,19 @@ def _ambiguous(problems: list[str], what: str, tables: Iterable[dict[str, Any]])
                     problems.append(f"{what} phrase {phrase!r} names both {other!r} and {rid!r}")
 
 
+def _shared_labels(problems: list[str], kb: KnowledgeBase) -> None:
+    """A diagnosis label owned by two conditions would credit either for the same truth."""
+    from dxrx.labels import label_key
+
+    owner: dict[str, str] = {}
+    for cond in kb.conditions.values():
+        for label in (cond.name, *cond.aliases):
+            key = label_key(label)
+            other = owner.setdefault(key, cond.id) if key else cond.id
+            if other != cond.id:
+                problems.append(f"diagnosis label {label!r} names both {other!r} and {cond.id!r}")
+
+
 def lint(kb: KnowledgeBase) -> list[str]:
     """Every cross-reference problem in the KB, one line each; empty when sound."""
     p: list[str] = list(kb.duplicates)
@@ -133,6 +146,7 @@ def lint(kb: KnowledgeBase) -> list[str]:
     for pre in kb.precautions.values():
         _missing(p, f"precaution {pre.id}", "concept", pre.concepts, kb.concepts)
         _missing(p, f"precaution {pre.id}", "joint load", pre.avoid_loads, kb.joint_loads)
+    _shared_labels(p, kb)
     _ambiguous(p, "concept", [kb.concepts])
     _ambiguous(p, "anatomy", [kb.muscles, kb.nerves, kb.structures, kb.plexuses])
     _ambiguous(p, "region", [kb.regions])
