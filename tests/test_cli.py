@@ -35,6 +35,9 @@ def test_analyze_json_to_file(tmp_path: Path) -> None:
     doc = json.loads(target.read_text())
     assert doc["differential"][0]["id"] == "superior-gluteal-nerve-entrapment"
     assert not list(tmp_path.glob("*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not a private temp-file mode
 
 
 def test_analyze_text_file_and_stdin(tmp_path: Path) -> None:

@@ -56,6 +56,9 @@ def _emit(text: str, output: Path | None) -> None:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # a normal file, not mkstemp's private 0600
         os.replace(tmp, target)
     except OSError as exc:
         _fail(f"cannot write {target}: {exc.strerror or exc}")
