@@ -22,8 +22,27 @@ from dxrx.plan.rubric import assess_plan
 REPORT_SUFFIXES = (".md", ".txt", ".json")
 
 
-def _modalities(rec: dict[str, Any]) -> list[str]:
-    return [m for m in rec.get("modalities") or [] if isinstance(m, str)]
+def _case_fields(rec: dict[str, Any]) -> dict[str, Any]:
+    """What every result row says about its case, whoever worked it up."""
+    return {
+        "id": rec.get("id"),
+        "region": rec.get("region") or "unknown",
+        "modalities": [m for m in rec.get("modalities") or [] if isinstance(m, str)],
+        "final_diagnosis": rec["final_diagnosis"],
+    }
+
+
+def _unscored(rec: dict[str, Any], error: str) -> dict[str, Any]:
+    return {
+        **_case_fields(rec),
+        "rank": None,
+        "top3": [],
+        "confidence": None,
+        "invented": None,
+        "plan": None,
+        "ms": 0.0,
+        "error": error,
+    }
 
 
 def evaluate_dxrx(rec: dict[str, Any], kb: KnowledgeBase | None = None) -> dict[str, Any]:
@@ -36,10 +55,7 @@ def evaluate_dxrx(rec: dict[str, Any], kb: KnowledgeBase | None = None) -> dict[
     rank = rank_of(truth, entries)
     graded = grade(report, rec, kb)
     return {
-        "id": rec.get("id"),
-        "region": rec.get("region") or "unknown",
-        "modalities": _modalities(rec),
-        "final_diagnosis": truth,
+        **_case_fields(rec),
         "rank": rank,
         "top3": [d.name for d in report.differential[:3]],
         "confidence": report.differential[0].score,
@@ -62,41 +78,17 @@ def evaluate_external(
 ) -> dict[str, Any]:
     """Grade the external work-up saved for this case (``<id>.md|.txt|.json`` in ``reports``)."""
     kb = kb or load_kb()
-    base = {
-        "id": rec.get("id"),
-        "region": rec.get("region") or "unknown",
-        "modalities": _modalities(rec),
-        "final_diagnosis": rec["final_diagnosis"],
-    }
     path = find_report(reports, str(rec.get("id")))
     if path is None:
-        return {
-            **base,
-            "rank": None,
-            "top3": [],
-            "confidence": None,
-            "invented": None,
-            "plan": None,
-            "ms": 0.0,
-            "error": "no report file for this case",
-        }
+        return _unscored(rec, "no report file for this case")
     t0 = time.perf_counter()
     try:
         result = grade(load_workup(str(path)), rec, kb)
     except InputError as exc:
-        return {
-            **base,
-            "rank": None,
-            "top3": [],
-            "confidence": None,
-            "invented": None,
-            "plan": None,
-            "ms": 0.0,
-            "error": str(exc),
-        }
+        return _unscored(rec, str(exc))
     elapsed = (time.perf_counter() - t0) * 1000
     return {
-        **base,
+        **_case_fields(rec),
         "rank": result.diagnosis.rank,
         "top3": result.diagnosis.differential[:3],
         "confidence": None,
