@@ -11,7 +11,7 @@ conditions with a softmax, so they sum to one across the differential.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dxrx.kb.loader import KnowledgeBase
 from dxrx.kb.schema import Condition, FindingRule
@@ -170,22 +170,25 @@ def _rule_index(kb: KnowledgeBase) -> _RuleIndex:
 
 
 def _relevant_rules(kb: KnowledgeBase, cond: Condition, ix: CaseIndex) -> list[FindingRule]:
-    """Rules the case can bear on, in the condition's own order (so results never depend
-    on how the look-up was done): a finding of the rule's concept is stated, present or
-    denied, or the rule is expected on a modality the case used."""
-    ri = _rule_index(kb)
-    if not ix.relevant:
-        picked: dict[str, set[int]] = {}
-        for concept in ix.concepts:
-            for cid, i in ri.by_concept.get(concept, ()):
-                picked.setdefault(cid, set()).add(i)
-        for m in ix.modalities:
-            for cid, i in ri.expected.get(m, ()):
-                picked.setdefault(cid, set()).add(i)
-        ix.relevant.update({cid: sorted(idx) for cid, idx in picked.items()})
-        ix.relevant.setdefault("", [])  # marks the look-up as done
-    rules = ri.rules[cond.id]
+    rules = _rule_index(kb).rules[cond.id]
     return [rules[i] for i in ix.relevant.get(cond.id, ())]
+
+
+def _relevant(
+    kb: KnowledgeBase, concepts: frozenset[str], modalities: frozenset[str]
+) -> dict[str, list[int]]:
+    """Per condition, the rules the case can bear on, in the condition's own order (so
+    results never depend on the look-up): a finding of the rule's concept is stated,
+    present or denied, or the rule is expected on a modality the case used."""
+    ri = _rule_index(kb)
+    picked: dict[str, set[int]] = {}
+    for concept in concepts:
+        for cid, i in ri.by_concept.get(concept, ()):
+            picked.setdefault(cid, set()).add(i)
+    for m in modalities:
+        for cid, i in ri.expected.get(m, ()):
+            picked.setdefault(cid, set()).add(i)
+    return {cid: sorted(idx) for cid, idx in picked.items()}
 
 
 @dataclass(frozen=True)
@@ -196,10 +199,8 @@ class CaseIndex:
     present_ix: dict[str, list[Finding]]
     denied_ix: dict[str, list[Finding]]
     salient: list[Finding]
-    concepts: frozenset[str]
-    modalities: frozenset[str]
     regions: frozenset[str]
-    relevant: dict[str, list[int]] = field(default_factory=dict)  # filled on first use
+    relevant: dict[str, list[int]]
 
     @classmethod
     def of(cls, kb: KnowledgeBase, case: Case) -> CaseIndex:
@@ -211,9 +212,10 @@ class CaseIndex:
             present_ix=present_ix,
             denied_ix=denied_ix,
             salient=[f for f in present if _salient(kb, f)],
-            concepts=frozenset(present_ix) | frozenset(denied_ix),
-            modalities=frozenset(case.modalities),
             regions=frozenset(r for f in case.findings for r in finding_regions(kb, f)),
+            relevant=_relevant(
+                kb, frozenset(present_ix) | frozenset(denied_ix), frozenset(case.modalities)
+            ),
         )
 
 
