@@ -92,12 +92,7 @@ def rule_match(
             return 0.0
     if rule.regions:
         regions = finding_regions(kb, f)
-        hit = any(
-            kb.region_is_within(r, want) or kb.region_is_within(want, r)
-            for r in regions
-            for want in rule.regions
-        )
-        if not hit:
+        if not _regions_meet(kb, regions, rule.regions):
             if regions:
                 return 0.0
             quality *= 1.0 if lenient else _unstated(rule)
