@@ -9,12 +9,20 @@ from dxrx.model import Finding
 FLUID_SEQUENCES = frozenset({"STIR", "T2", "FS", "PD"})
 
 
-def structure_closure(kb: KnowledgeBase, ids: list[str]) -> set[str]:
+_CLOSURES: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+
+
+def structure_closure(kb: KnowledgeBase, ids: list[str]) -> frozenset[str]:
     """The structures named, everything they are part of, and their generic tissue."""
-    out: set[str] = set()
-    for sid in ids:
-        out.update(kb.structure_ancestors.get(sid, (sid,)))
-    return out
+    key = (kb.version, tuple(ids))
+    found = _CLOSURES.get(key)
+    if found is None:
+        if len(_CLOSURES) > 50_000:  # bounded: a long-running server sees many cases
+            _CLOSURES.clear()
+        found = _CLOSURES[key] = frozenset(
+            a for sid in ids for a in kb.structure_ancestors.get(sid, (sid,))
+        )
+    return found
 
 
 def finding_regions(kb: KnowledgeBase, f: Finding) -> list[str]:
@@ -81,13 +89,13 @@ def rule_match(
             return 0.0  # "no fracture on radiographs" says nothing about MRI
         else:
             quality *= OTHER_MODALITY
-    if rule.sequences and not set(f.sequences) & set(rule.sequences):
+    if rule.sequences and not any(q in rule.sequences for q in f.sequences):
         implied_fluid = not f.sequences and kb.concept_is_a(f.concept, "oedema")
         if f.sequences:
             return 0.0
         if not (lenient or (implied_fluid and FLUID_SEQUENCES & set(rule.sequences))):
             quality *= _unstated(rule)
-    if rule.actions and not set(f.actions) & set(rule.actions):
+    if rule.actions and not any(a in rule.actions for a in f.actions):
         if not (lenient and not f.actions):
             return 0.0
     if rule.regions:

@@ -330,12 +330,13 @@ def score_condition(
                     refs=list(demo.refs),
                 )
             )
+    if not explain:  # the count is all the score needs
+        n = sum(1 for f in ix.salient if id(f) not in explained) if explained else len(ix.salient)
+        return score - min(UNEXPLAINED_CAP, UNEXPLAINED * n), pro, con
     unexplained = [f for f in ix.salient if id(f) not in explained]
     if unexplained:
         w = min(UNEXPLAINED_CAP, UNEXPLAINED * len(unexplained))
         score -= w
-        if not explain:
-            return score, pro, con
         labels = list(dict.fromkeys(f.label for f in unexplained))
         con.append(
             Evidence(
