@@ -40,15 +40,17 @@ _GENERIC_HEADS = frozenset(
 )
 
 
+def _words(label: str) -> list[str]:
+    return [_SPELLING.get(t, t) for t in _TOKEN.findall(label.lower().replace("'s", ""))]
+
+
 def label_key(label: str) -> str:
     """A label's spelling-normalised words, qualifiers kept: for telling labels apart."""
-    toks = _TOKEN.findall(label.lower().replace("'s", ""))
-    return " ".join(_SPELLING.get(t, t) for t in toks)
+    return " ".join(_words(label))
 
 
 def tokens(label: str) -> list[str]:
-    toks = _TOKEN.findall(label.lower().replace("'s", ""))
-    return [_SPELLING.get(t, t) for t in toks if t not in _QUALIFIERS]
+    return [t for t in _words(label) if t not in _QUALIFIERS]
 
 
 def _contains(hay: list[str], needle: list[str]) -> bool:

@@ -16,14 +16,14 @@ from pydantic import BaseModel, ValidationError
 
 from dxrx.errors import InputError
 from dxrx.grade.claims import read_workup
-from dxrx.grade.plan_check import PlanGrade, StageFitt, Unsafe, grade_text_plan
+from dxrx.grade.plan_check import PlanGrade, StageFitt, Unsafe, fitt_summary, grade_text_plan
 from dxrx.ingest import ingest_record, ingest_text
-from dxrx.ingest.source import _decode, check_english, parse_json_case, read_source
+from dxrx.ingest.source import check_english, parse_json_case, read_text
 from dxrx.kb.loader import GENERIC_TISSUES, KnowledgeBase
 from dxrx.labels import label_matches
 from dxrx.model import Case, Finding, Report
 from dxrx.pipeline import analyze_case
-from dxrx.plan.rubric import _fitt_gaps, assess_plan
+from dxrx.plan.rubric import assess_plan, fitt_missing
 
 __all__ = ["GradeResult", "grade", "load_case_record", "load_workup"]
 
@@ -78,8 +78,7 @@ class GradeResult(BaseModel):
 
 def load_workup(path: str) -> str | Report:
     """A work-up file: free text (Markdown or plain) or a dxrx JSON report."""
-    name, raw = read_source(path)
-    text = _decode(raw, name)
+    name, text = read_text(path)
     if text.lstrip().startswith("{"):
         try:
             doc = json.loads(text)
@@ -98,8 +97,8 @@ def load_workup(path: str) -> str | Report:
 
 
 def load_case_record(path: str) -> dict[str, Any]:
-    name, raw = read_source(path)
-    doc = parse_json_case(_decode(raw, name), name)
+    name, text = read_text(path)
+    doc = parse_json_case(text, name)
     if not isinstance(doc.get("final_diagnosis"), str) or not doc["final_diagnosis"].strip():
         raise InputError(f"{name}: the case has no 'final_diagnosis' to grade against")
     return doc
@@ -314,29 +313,20 @@ def grade(workup: str | Report, record: dict[str, Any], kb: KnowledgeBase) -> Gr
     if isinstance(workup, Report):
         ordered = [d.id for d in workup.differential if d.id in kb.conditions]
         dx = _grade_diagnosis(kb, truth, None, ordered)
-        claims = [f for f in workup.case.findings]
+        claims = list(workup.case.findings)
         quality = assess_plan(kb, workup.plan, case)
         stages = [
-            StageFitt(
-                name=st.name,
-                present=[
-                    e
-                    for e in ("frequency", "intensity", "time", "type", "volume", "progression")
-                    if not any(e in g for g in _fitt_gaps(st.fitt_vp))
-                ],
-                missing=[g.split(" ")[0] for g in _fitt_gaps(st.fitt_vp)],
-            )
+            StageFitt.of(st.name, fitt_missing(st.fitt_vp))
             for st in workup.plan.rehabilitation.stages
         ]
         trained = {
             m.id for m in kb.muscles.values() if m.name in workup.plan.rehabilitation.target_muscles
         }
+        complete, share = fitt_summary(stages)
         plan = PlanGrade(
             stages=stages,
-            fitt_complete_stages=sum(1 for st in stages if not st.missing),
-            fitt_share=round(sum(len(st.present) for st in stages) / (6 * len(stages)), 3)
-            if stages
-            else 0.0,
+            fitt_complete_stages=complete,
+            fitt_share=share,
             trains_affected_muscles=bool(trained & affected) if affected else None,
             trained=sorted(kb.name_of(m) for m in trained & affected),
             affected=sorted(kb.name_of(m) for m in affected),

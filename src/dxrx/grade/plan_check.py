@@ -70,6 +70,10 @@ class StageFitt(BaseModel):
     present: list[str]
     missing: list[str]
 
+    @classmethod
+    def of(cls, name: str, missing: list[str]) -> StageFitt:
+        return cls(name=name, present=[e for e in ELEMENTS if e not in missing], missing=missing)
+
 
 class Unsafe(BaseModel):
     text: str
@@ -103,13 +107,19 @@ def fitt_stages(plan_text: str) -> list[StageFitt]:
         ]
     out = []
     for name, body in blocks:
-        present = [el for el, rx in ELEMENTS.items() if rx.search(body)]
         out.append(
-            StageFitt(
-                name=name[:80], present=present, missing=[e for e in ELEMENTS if e not in present]
-            )
+            StageFitt.of(name[:80], [e for e, rx in ELEMENTS.items() if not rx.search(body)])
         )
     return out
+
+
+def fitt_summary(stages: list[StageFitt]) -> tuple[int, float]:
+    """Stages with all six elements, and the share of elements stated over all stages."""
+    if not stages:
+        return 0, 0.0
+    complete = sum(1 for st in stages if not st.missing)
+    share = sum(len(st.present) for st in stages) / (len(ELEMENTS) * len(stages))
+    return complete, round(share, 3)
 
 
 def _sentences(text: str) -> list[str]:
@@ -177,12 +187,11 @@ def grade_text_plan(
         nxt = plan_text.find(stages[1].name, start + 1)
         early = plan_text[start:nxt] if start >= 0 and nxt > start else plan_text
     trained = trained_muscles(kb, plan_text)
-    complete = sum(1 for st in stages if not st.missing)
-    share = sum(len(st.present) for st in stages) / (6 * len(stages)) if stages else 0.0
+    complete, share = fitt_summary(stages)
     return PlanGrade(
         stages=stages,
         fitt_complete_stages=complete,
-        fitt_share=round(share, 3),
+        fitt_share=share,
         trains_affected_muscles=bool(trained & affected) if affected else None,
         trained=sorted(kb.name_of(m) for m in trained & affected),
         affected=sorted(kb.name_of(m) for m in affected),

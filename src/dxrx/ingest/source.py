@@ -104,10 +104,15 @@ def parse_json_case(text: str, name: str) -> dict[str, Any]:
     return doc
 
 
+def read_text(path: str) -> tuple[str, str]:
+    """(display name, decoded text) of a path or ``-``; size-limited, UTF-8 checked."""
+    name, raw = read_source(path)
+    return name, _decode(raw, name)
+
+
 def load_case_input(path: str) -> tuple[str, str | dict[str, Any]]:
     """(display name, free text or case record) from a .txt/.json path or ``-``."""
-    name, raw = read_source(path)
-    text = _decode(raw, name)
+    name, text = read_text(path)
     is_json = path.lower().endswith(".json") or (path == "-" and text.lstrip().startswith("{"))
     if is_json:
         doc = parse_json_case(text, name)

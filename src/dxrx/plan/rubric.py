@@ -40,21 +40,32 @@ class PlanQuality(BaseModel):
         return self.completeness == 1.0
 
 
+FITT_ELEMENTS = ("frequency", "intensity", "time", "type", "volume", "progression")
+_GAP = {
+    "frequency": "frequency has no count",
+    "intensity": "intensity names no scale",
+    "time": "time has no duration",
+    "type": "type is empty",
+    "volume": "volume has no sets, repetitions or minutes",
+    "progression": "progression is empty",
+}
+
+
+def fitt_missing(fv: FittVp) -> list[str]:
+    """The FITT-VP elements a stage states without a concrete value."""
+    concrete = {
+        "frequency": bool(_NUMBER.search(fv.frequency)),
+        "intensity": bool(_SCALE.search(fv.intensity)),
+        "time": bool(re.search(r"\d", fv.time)),
+        "type": len(fv.type) >= 3,
+        "volume": bool(re.search(r"\d", fv.volume)),
+        "progression": len(fv.progression) >= 3,
+    }
+    return [e for e in FITT_ELEMENTS if not concrete[e]]
+
+
 def _fitt_gaps(fv: FittVp) -> list[str]:
-    gaps = []
-    if not _NUMBER.search(fv.frequency):
-        gaps.append("frequency has no count")
-    if not _SCALE.search(fv.intensity):
-        gaps.append("intensity names no scale")
-    if not re.search(r"\d", fv.time):
-        gaps.append("time has no duration")
-    if not re.search(r"\d", fv.volume):
-        gaps.append("volume has no sets, repetitions or minutes")
-    if len(fv.type) < 3:
-        gaps.append("type is empty")
-    if len(fv.progression) < 3:
-        gaps.append("progression is empty")
-    return gaps
+    return [_GAP[e] for e in fitt_missing(fv)]
 
 
 def _unsafe_exercises(
