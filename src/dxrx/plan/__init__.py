@@ -26,9 +26,9 @@ from dxrx.model import (
     RehabStage,
     TreatmentItem,
 )
-from dxrx.plan.personalise import Applied, applicable, exercise_ban
+from dxrx.plan.personalise import Applied, Restriction, applicable, exercise_ban
 
-Ban = Callable[[Exercise], str | None]
+Ban = Callable[[Exercise], Restriction | None]
 
 __all__ = ["make_plan", "plan_for_condition"]
 
@@ -141,9 +141,8 @@ def _stage_plan(
         for ex, _ in _pick(kb, stage, targets):
             why = exercise_ban(ex, applied)
             if ex.id not in kept and why is not None:
-                pre_name = why.split(":", 1)[0]
-                changes.setdefault(pre_name, []).append(
-                    f"{stage.name}: left out {ex.name} ({why.split(': ', 1)[1]})"
+                changes.setdefault(why.precaution, []).append(
+                    f"{stage.name}: left out {ex.name} ({why.reason})"
                 )
     exercises = [
         ExerciseRx(

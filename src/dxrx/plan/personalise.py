@@ -45,17 +45,28 @@ def applicable(kb: KnowledgeBase, case: Case | None) -> list[Applied]:
     return out
 
 
-def exercise_ban(ex: Exercise, applied: list[Applied]) -> str | None:
+@dataclass(frozen=True)
+class Restriction:
+    """Which precaution rules an exercise out, and why."""
+
+    precaution: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.precaution}: {self.reason}"
+
+
+def exercise_ban(ex: Exercise, applied: list[Applied]) -> Restriction | None:
     """Why an exercise is unsafe for this patient, or None when it is allowed."""
     for a in applied:
         pre = a.precaution
         loads = set(ex.joint_loads) & set(pre.avoid_loads)
         if loads:
-            return f"{pre.name}: avoids {', '.join(sorted(loads))}"
+            return Restriction(pre.name, f"avoids {', '.join(sorted(loads))}")
         if ex.category in pre.avoid_categories:
-            return f"{pre.name}: no {ex.category} exercise"
+            return Restriction(pre.name, f"no {ex.category} exercise")
         pos = ex.position.lower()
         for word in pre.avoid_positions:
             if word in pos:
-                return f"{pre.name}: not done {word}"
+                return Restriction(pre.name, f"not done {word}")
     return None
