@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from dxrx.ingest.lexicon import Match, Matcher
 from dxrx.kb.loader import KnowledgeBase
@@ -43,16 +42,16 @@ class Reading:
     main: str | None
 
 
-@cache
-def _condition_matcher(kb_version: str, table: tuple[tuple[str, tuple[str, ...]], ...]) -> Matcher:
-    return Matcher("condition", {cid: list(names) for cid, names in table}, set())
+_MATCHERS: dict[str, Matcher] = {}
 
 
 def condition_matcher(kb: KnowledgeBase) -> Matcher:
-    table = tuple(
-        (c.id, (c.name, *c.aliases)) for c in sorted(kb.conditions.values(), key=lambda c: c.id)
-    )
-    return _condition_matcher(kb.version, table)
+    """Condition names and aliases as phrases; built once per KB version."""
+    found = _MATCHERS.get(kb.version)
+    if found is None:
+        table = {c.id: [c.name, *c.aliases] for c in kb.conditions.values()}
+        found = _MATCHERS[kb.version] = Matcher("condition", table, set())
+    return found
 
 
 def _statement(text: str) -> tuple[str, int] | None:
