@@ -186,3 +186,62 @@ def test_kb_lint_reports_a_broken_copy(tmp_path: Path) -> None:
     res = run("kb", "lint", str(data))
     assert res.returncode == 1
     assert "unknown rehabilitation protocol 'no-such-protocol'" in res.stdout.decode()
+
+
+def test_analyze_html_pdf_and_fhir_files(tmp_path: Path) -> None:
+    html, pdf, fhir = tmp_path / "w.html", tmp_path / "w.pdf", tmp_path / "w.fhir.json"
+    for fmt, out in (("html", html), ("pdf", pdf), ("fhir", fhir)):
+        res = run("analyze", str(SEED), "-f", fmt, "-o", str(out))
+        assert res.returncode == 0, res.stderr.decode()
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert pdf.read_bytes().startswith(b"%PDF")
+    bundle = json.loads(fhir.read_text(encoding="utf-8"))
+    assert bundle["resourceType"] == "Bundle"
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"DiagnosticReport", "Condition", "Observation", "CarePlan"} <= kinds
+
+
+def test_pdf_is_not_dumped_on_a_terminal_but_goes_through_a_pipe() -> None:
+    res = run("analyze", str(SEED), "-f", "pdf")  # stdout is a pipe here, not a terminal
+    assert res.returncode == 0 and res.stdout.startswith(b"%PDF")
+
+
+def test_fhir_bundle_input_gives_the_seed_work_up() -> None:
+    bundle = Path(__file__).parent / "data" / "seed-bundle.json"
+    a = json.loads(run("analyze", str(bundle), "-f", "json").stdout)
+    b = json.loads(run("analyze", str(SEED), "-f", "json").stdout)
+    assert [d["id"] for d in a["differential"]] == [d["id"] for d in b["differential"]]
+    assert a["leading"] == b["leading"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ('{"resourceType": "Patient", "gender": "female"}', "FHIR Patient"),
+        ('{"resourceType": "Bundle", "type": "collection", "entry": []}', "no resources"),
+        ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {}}]}', "Bundle"),
+    ],
+)
+def test_invalid_fhir_gets_one_clear_line(tmp_path: Path, doc: str, message: str) -> None:
+    path = tmp_path / "bundle.json"
+    path.write_text(doc, encoding="utf-8")
+    res = run("analyze", str(path))
+    err = res.stderr.decode()
+    assert res.returncode == 2 and message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_output_to_a_device_writes_through_it_and_keeps_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    res = run("analyze", str(SEED), "-f", "json", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert res.returncode == 0, res.stderr.decode()
+    assert json.loads(got[0])["leading"]["id"] == "superior-gluteal-nerve-entrapment"
+    assert fifo.is_fifo()  # not replaced by a regular file

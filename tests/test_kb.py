@@ -96,6 +96,40 @@ def test_at_least_30_hip_pelvis_core_exercises(kb: KnowledgeBase) -> None:
     assert len(hip_core) >= 30
 
 
+def test_every_exercise_names_its_contraindications(kb: KnowledgeBase) -> None:
+    assert [ex.id for ex in kb.exercises.values() if not ex.contraindications] == []
+
+
+def test_each_major_limb_nerve_has_a_slider_and_a_tensioner(kb: KnowledgeBase) -> None:
+    neural = {ex.id for ex in kb.exercises.values() if ex.category == "neural"}
+    for nerve in (
+        "sciatic",
+        "femoral",
+        "tibial",
+        "common-fibular",
+        "median-nerve",
+        "ulnar-nerve",
+        "radial-nerve",
+    ):
+        assert {f"{nerve}-slider", f"{nerve}-tensioner"} <= neural, nerve
+
+
+def test_protocol_stages_state_their_weeks(kb: KnowledgeBase) -> None:
+    """Every stage but an open-ended last one says how long it typically lasts; a
+    post-operative track always leads on to the main protocol, so all of its stages do."""
+    for proto in kb.protocols.values():
+        assert all(st.weeks for st in proto.stages[:-1]), proto.id
+        if proto.post_operative:
+            assert all(st.weeks for st in proto.post_operative.stages), proto.id
+
+
+def test_sport_drills_join_plans_only_through_an_activity(kb: KnowledgeBase) -> None:
+    only = {ex.id for ex in kb.exercises.values() if ex.activity_only}
+    assert only, "sport-specific drills are flagged"
+    drills = {d for act in kb.activities.values() for d in act.drills}
+    assert only <= drills  # a flagged drill nobody can reach is dead data
+
+
 def test_every_condition_is_complete(kb: KnowledgeBase) -> None:
     for cond in kb.conditions.values():
         assert cond.imaging, cond.id

@@ -118,7 +118,7 @@ def test_rubric_catches_missing_fitt_element_and_unsafe_exercise(kb: KnowledgeBa
 
 def test_every_condition_plan_passes_the_rubric(kb: KnowledgeBase) -> None:
     for cond in kb.conditions.values():
-        for stage in ("acute", "subacute", "chronic"):
+        for stage in ("acute", "subacute", "chronic", "post-operative"):
             result = assess_plan(kb, plan_for_condition(kb, cond, stage=stage))
             assert result.complete, (cond.id, result.problems)
             assert result.unsafe == [], (cond.id, result.unsafe)
@@ -133,4 +133,4 @@ def test_handout_is_plain_and_week_by_week(kb: KnowledgeBase) -> None:
     current = next(st for st in plan.rehabilitation.stages if st.current)
     assert current.exercises[0].name in text
     assert "[msk-" not in text and "PMID" not in text  # no clinical citations for the patient
-    assert "Because of your health and medicines" in text
+    assert "Because of your health, medicines and activities" in text

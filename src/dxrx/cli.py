@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from dxrx.errors import InputError
+from dxrx.errors import InputError, OutputError
 from dxrx.kb.loader import KbError
 
 app = typer.Typer(
@@ -28,6 +28,9 @@ class ReportFormat(StrEnum):
     md = "md"
     json = "json"
     handout = "handout"
+    html = "html"
+    pdf = "pdf"
+    fhir = "fhir"
 
 
 class BenchFormat(StrEnum):
@@ -41,21 +44,33 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | bytes, output: Path | None) -> None:
     """Print, or write atomically so a failed run never leaves a half-written file."""
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+            sys.stdout.flush()
+        else:
+            sys.stdout.write(text)
         return
     target = output.expanduser()
     if target.is_dir():
         _fail(f"{target} is a directory; give a file name for -o")
+    if target.exists() and not target.is_file():
+        # a device or pipe (/dev/null, a FIFO): write through it, never replace it
+        try:
+            with target.open("wb") as fh:
+                fh.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+        except OSError as exc:
+            _fail(f"cannot write {target}: {exc.strerror or exc}")
+        return
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         _fail(f"cannot write {target}: folder {parent} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # a normal file, not mkstemp's private 0600
@@ -68,7 +83,10 @@ def _emit(text: str, output: Path | None) -> None:
 @app.command()
 def analyze(
     case: Annotated[
-        str, typer.Argument(help="Case file (.txt free text or .json case), or - for stdin.")
+        str,
+        typer.Argument(
+            help="Case file (.txt free text, .json case or FHIR R4 Bundle), or - for stdin."
+        ),
     ],
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="Output format.")
@@ -81,16 +99,23 @@ def analyze(
     from dxrx.ingest import load_case
     from dxrx.kb import load_kb
     from dxrx.pipeline import analyze_case
-    from dxrx.report import render
+    from dxrx.report import render, render_pdf_report
 
     try:
         kb = load_kb()
         report = analyze_case(load_case(case, kb), kb)
+        if fmt is ReportFormat.pdf:
+            if output is None and sys.stdout.isatty():
+                _fail("PDF is binary: give a file with -o (or redirect the output)")
+            _emit(render_pdf_report(report, kb), output)
+        else:
+            _emit(render(report, fmt.value, kb), output)
     except InputError as exc:
         _fail(str(exc))
+    except OutputError as exc:
+        _fail(str(exc), 1)
     except KbError as exc:
         _fail(str(exc), 1)
-    _emit(render(report, fmt.value), output)
 
 
 @app.command()
@@ -170,12 +195,18 @@ class Stage(StrEnum):
     acute = "acute"
     subacute = "subacute"
     chronic = "chronic"
+    post_operative = "post-operative"
 
 
 @app.command()
 def plan(
     condition: Annotated[str, typer.Argument(help="Condition id, e.g. gluteal-tendinopathy.")],
-    stage: Annotated[Stage | None, typer.Option("--stage", "-s", help="Stage to start at.")] = None,
+    stage: Annotated[
+        Stage | None,
+        typer.Option(
+            "--stage", "-s", help="Stage to start at; post-operative: after an operation."
+        ),
+    ] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.md,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:

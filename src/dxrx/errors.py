@@ -3,3 +3,7 @@
 
 class InputError(Exception):
     """The case the user gave cannot be read or understood."""
+
+
+class OutputError(Exception):
+    """The requested output cannot be produced here (e.g. PDF without its system libraries)."""

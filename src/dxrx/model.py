@@ -193,6 +193,7 @@ class RehabStage(Record):
     avoid: list[str]
     progress_criteria: list[str]
     weeks: int | None = Field(default=None, description="typical least time in the stage")
+    post_operative: bool = False
 
 
 class Rehabilitation(Record):
@@ -201,6 +202,10 @@ class Rehabilitation(Record):
     target_muscles: list[str]
     target_basis: str
     stages: list[RehabStage]
+    start_basis: str = Field(
+        default="", description="why the current stage is where this patient starts"
+    )
+    start_span: Span | None = None
     refs: list[str]
 
 
@@ -220,6 +225,7 @@ class Leading(Record):
     score: float
     stage: StageName | None
     icd10: list[str]
+    snomed: list[str] = Field(default_factory=list)
 
 
 class Report(Record):

@@ -69,6 +69,7 @@ def analyze_case(case: Case, kb: KnowledgeBase | None = None) -> Report:
             score=top.score,
             stage=assessment.imaging.stage,
             icd10=top.icd10,
+            snomed=list(kb.conditions[top.id].snomed),
         ),
         red_flags=assessment.red_flags,
         red_flags_screened_negative=assessment.red_flags_screened_negative,

@@ -74,8 +74,14 @@ def ingest_record(record: dict[str, Any], kb: KnowledgeBase) -> Case:
 
 
 def load_case(path: str, kb: KnowledgeBase) -> Case:
-    """Read and ingest a case from a .txt/.json path or ``-``; raises InputError."""
-    _, payload = load_case_input(path)
+    """Read and ingest a case (text, JSON case or FHIR Bundle) from a path or ``-``.
+
+    Raises InputError."""
+    name, payload = load_case_input(path)
     if isinstance(payload, dict):
+        if payload.get("resourceType") == "Bundle":
+            from dxrx.fhir import ingest_bundle  # dxrx.fhir imports this package
+
+            return ingest_bundle(payload, kb, name=name)
         return ingest_record(payload, kb)
     return ingest_text(payload, kb, case_id=None)

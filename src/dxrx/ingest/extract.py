@@ -209,6 +209,19 @@ class Extractor:
         regions = _drop_overlapped(self._find("region", s, e), anatomy)
         for m in _POWER.finditer(text, s, e):
             concepts.append(Match(m.start(), m.end(), "concept", ("weakness",), m.group(0)))
+        if sent.section == "history" and not lex.remote_time.search(text, s, e):
+            for m in lex.operation.finditer(text, s, e):
+                concepts = [
+                    c
+                    for c in concepts
+                    if not (
+                        m.start() <= c.start < m.end()
+                        and any(kb.concept_is_a(k, "surgery") for k in c.keys)
+                    )
+                ]
+                concepts.append(
+                    Match(m.start(), m.end(), "concept", ("post-operative",), m.group(0))
+                )
         if not concepts:
             named = [k for a in anatomy for k in a.keys[:1] if k not in GENERIC_TISSUES]
             if named:

@@ -150,6 +150,8 @@ class Lexicon:
     terminator: Matcher
     exam_cue: Matcher
     anaphora: re.Pattern[str]
+    operation: re.Pattern[str]
+    remote_time: re.Pattern[str]
     section_names: dict[str, str]
 
 
@@ -166,6 +168,13 @@ def _names(rec: Any) -> list[str]:
 
 def _directional(block: dict[str, list[str]]) -> dict[str, list[str]]:
     return {direction: list(phrases) for direction, phrases in block.items()}
+
+
+def _operation(rule: dict[str, list[str]]) -> re.Pattern[str]:
+    """cue, up to six words, procedure: the shape of "weeks after ACL reconstruction"."""
+    cues = "|".join(re.escape(c) for c in sorted(rule["cues"], key=len, reverse=True))
+    procs = "|".join(re.escape(p) for p in sorted(rule["procedures"], key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{cues})(?:[\s-]+[\w'/-]+){{0,6}}?[\s-]+(?:{procs})s?\b", re.I)
 
 
 def build_lexicon(kb: KnowledgeBase) -> Lexicon:
@@ -198,6 +207,8 @@ def build_lexicon(kb: KnowledgeBase) -> Lexicon:
         terminator=Matcher("terminator", {"term": rules["terminators"]}, cs),
         exam_cue=Matcher("exam", {"examination": rules["examination_cues"]}, cs),
         anaphora=re.compile("|".join(rules["anaphora"]), re.I),
+        operation=_operation(rules["operation"]),
+        remote_time=re.compile("|".join(rules["operation"]["remote"]), re.I),
         section_names={normalise(w): name for name, ws in section_table.items() for w in ws},
     )
 

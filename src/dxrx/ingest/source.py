@@ -87,6 +87,11 @@ def parse_json_case(text: str, name: str) -> dict[str, Any]:
         ) from None
     if not isinstance(doc, dict):
         raise InputError(f"{name}: a JSON case must be an object, not {type(doc).__name__}")
+    kind = doc.get("resourceType")
+    if kind == "Bundle":
+        return doc  # a FHIR Bundle: dxrx.fhir validates it
+    if kind is not None:
+        raise InputError(f"{name} is a FHIR {kind}; dxrx reads a FHIR Bundle or a JSON case")
     history = doc.get("history")
     if not isinstance(history, str) or not history.strip():
         raise InputError(f"{name}: the JSON case has no 'history' text")
@@ -111,12 +116,13 @@ def read_text(path: str) -> tuple[str, str]:
 
 
 def load_case_input(path: str) -> tuple[str, str | dict[str, Any]]:
-    """(display name, free text or case record) from a .txt/.json path or ``-``."""
+    """(display name, free text, case record or FHIR Bundle) from a .txt/.json path or ``-``."""
     name, text = read_text(path)
     is_json = path.lower().endswith(".json") or (path == "-" and text.lstrip().startswith("{"))
     if is_json:
         doc = parse_json_case(text, name)
-        check_english(doc["history"] + " " + (doc.get("imaging") or ""), name)
+        if doc.get("resourceType") != "Bundle":
+            check_english(doc["history"] + " " + (doc.get("imaging") or ""), name)
         return name, doc
     check_english(text, name)
     return name, text

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from dxrx.kb.loader import KnowledgeBase
+from dxrx.kb.loader import GENERAL_POST_OP, KnowledgeBase
 
 
 def _missing(
@@ -80,6 +80,7 @@ def lint(kb: KnowledgeBase) -> list[str]:
         kb.exercises,
         kb.protocols,
         kb.precautions,
+        kb.activities,
         kb.joint_loads,
     ):
         for rid, rec in table.items():
@@ -139,10 +140,19 @@ def lint(kb: KnowledgeBase) -> list[str]:
         _missing(p, where, "target muscle", [*ex.targets, *ex.secondary], kb.muscles)
         _missing(p, where, "joint load", ex.joint_loads, kb.joint_loads)
     for proto in kb.protocols.values():
-        for stage in proto.stages:
+        post = proto.post_operative
+        for stage in [*proto.stages, *(post.stages if post else [])]:
             where = f"protocol {proto.id} stage {stage.id}"
             _missing(p, where, "exercise", stage.extra_exercises, kb.exercises)
             _missing(p, where, "joint load", stage.avoid_loads, kb.joint_loads)
+        if post is not None:
+            rejoin = {st.id for st in proto.stages}
+            _missing(p, f"protocol {proto.id}", "rejoin stage", [post.rejoin], rejoin)
+    if GENERAL_POST_OP not in kb.protocols:
+        p.append(f"protocols: no general post-operative protocol {GENERAL_POST_OP!r}")
+    for act in kb.activities.values():
+        _missing(p, f"activity {act.id}", "concept", act.concepts, kb.concepts)
+        _missing(p, f"activity {act.id}", "drill exercise", act.drills, kb.exercises)
     for pre in kb.precautions.values():
         _missing(p, f"precaution {pre.id}", "concept", pre.concepts, kb.concepts)
         _missing(p, f"precaution {pre.id}", "joint load", pre.avoid_loads, kb.joint_loads)

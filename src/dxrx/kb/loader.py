@@ -39,6 +39,9 @@ class KbError(Exception):
 
 M = TypeVar("M", bound=BaseModel)
 
+GENERAL_POST_OP = "post-operative-general"
+"""The protocol whose stages serve as the post-operative track of protocols without one."""
+
 _SECTIONS: dict[str, type[BaseModel]] = {
     "references": s.Reference,
     "concepts": s.Concept,
@@ -56,6 +59,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "exercises": s.Exercise,
     "protocols": s.Protocol,
     "precautions": s.Precaution,
+    "activities": s.Activity,
     "joint_loads": s.JointLoad,
 }
 
@@ -80,6 +84,7 @@ class KnowledgeBase:
     exercises: dict[str, s.Exercise] = field(default_factory=dict)
     protocols: dict[str, s.Protocol] = field(default_factory=dict)
     precautions: dict[str, s.Precaution] = field(default_factory=dict)
+    activities: dict[str, s.Activity] = field(default_factory=dict)
     joint_loads: dict[str, s.JointLoad] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     duplicates: list[str] = field(default_factory=list)

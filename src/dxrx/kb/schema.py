@@ -312,6 +312,10 @@ class Exercise(Referenced):
     description: str = Field(min_length=20)
     cues: list[str] = Field(min_length=1)
     contraindications: list[str] = Field(default_factory=list)
+    activity_only: bool = Field(
+        default=False,
+        description="sport- or job-specific drill: joins a plan only through an activity profile",
+    )
 
 
 class JointLoad(Referenced):
@@ -388,11 +392,41 @@ class Precaution(Referenced):
         return self
 
 
+class PostOperative(Referenced):
+    """Stages after an operation for the condition, then where the main protocol resumes.
+
+    A protocol without its own track uses the KB's general post-operative
+    protocol and resumes at its second stage (the first is the non-operative
+    protection stage the post-operative stages replace).
+    """
+
+    stages: list[ProtocolStage] = Field(min_length=1)
+    rejoin: Id = Field(description="id of the main-protocol stage the patient moves on to")
+
+
 class Protocol(Referenced):
     id: Id
     name: str
     description: str
     stages: list[ProtocolStage] = Field(min_length=2)
+    post_operative: PostOperative | None = None
+
+
+class Activity(Referenced):
+    """A sport or activity level the case states, and what returning to it needs.
+
+    Fires like a precaution, when one of ``concepts`` is stated present; its
+    ``drills`` join the protocol's last stage (when that stage's loads allow)
+    and its ``return_criteria`` join that stage's criteria.
+    """
+
+    id: Id
+    name: str
+    concepts: list[Id] = Field(min_length=1)
+    demands: str = Field(min_length=10, description="the loads the activity puts on the body")
+    drills: list[Id] = Field(default_factory=list, description="exercise ids")
+    return_criteria: list[str] = Field(min_length=1)
+    advice: str = Field(min_length=10)
 
 
 class KbInfo(Strict):

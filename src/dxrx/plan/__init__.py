@@ -5,16 +5,20 @@ patient: exercises are chosen from the library by the muscles they train
 (for a nerve lesion, the muscles the localised nerve supplies), filtered by
 the loads each stage must avoid and by the patient's own precautions
 (comorbidities, medications, age), and the stage the patient starts in
-follows the assessed stage of the process.
+follows the assessed stage of the process — or, when the case says the
+patient was operated on, the protocol's post-operative track. A sport or
+activity the case states aims the last stage at returning to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
-from dxrx.kb.loader import KnowledgeBase
-from dxrx.kb.schema import Condition, Exercise, ProtocolStage, TreatmentStep
+from dxrx.kb.loader import GENERAL_POST_OP, KnowledgeBase
+from dxrx.kb.schema import Condition, Exercise, Protocol, ProtocolStage, TreatmentStep
+from dxrx.kb.schema import FittVp as KbFittVp
 from dxrx.model import (
     Assessment,
     Case,
@@ -24,14 +28,24 @@ from dxrx.model import (
     Plan,
     Rehabilitation,
     RehabStage,
+    Span,
     TreatmentItem,
 )
-from dxrx.plan.personalise import Applied, Restriction, applicable, exercise_ban
+from dxrx.plan.personalise import (
+    Applied,
+    Pursuit,
+    Restriction,
+    activities,
+    applicable,
+    exercise_ban,
+    stated,
+)
 
 Ban = Callable[[Exercise], Restriction | None]
 
 __all__ = ["make_plan", "plan_for_condition"]
 
+POST_OPERATIVE = "post-operative"
 CORE_MUSCLES = frozenset(
     {
         "transversus-abdominis",
@@ -81,6 +95,7 @@ def _pick(
         ex
         for ex in kb.exercises.values()
         if ex.category in stage.categories
+        and not ex.activity_only
         and ex.level <= stage.max_level
         and _allowed_here(stage, ex, ban)
     ]
@@ -126,6 +141,20 @@ def _pick(
     return chosen
 
 
+def _rx(kb: KnowledgeBase, ex: Exercise, why: str, fv: KbFittVp) -> ExerciseRx:
+    return ExerciseRx(
+        id=ex.id,
+        name=ex.name,
+        category=ex.category,
+        targets=[kb.name_of(m) for m in ex.targets],
+        dosage=f"{fv.volume}; {fv.intensity}",
+        description=ex.description,
+        cues=list(ex.cues),
+        why=why,
+        refs=list(ex.refs),
+    )
+
+
 def _stage_plan(
     kb: KnowledgeBase,
     stage: ProtocolStage,
@@ -133,6 +162,7 @@ def _stage_plan(
     current: bool,
     applied: list[Applied],
     changes: dict[str, list[str]],
+    post_operative: bool = False,
 ) -> RehabStage:
     fv = stage.fitt_vp
     picked = _pick(kb, stage, targets, lambda ex: exercise_ban(ex, applied))
@@ -144,20 +174,7 @@ def _stage_plan(
                 changes.setdefault(why.precaution, []).append(
                     f"{stage.name}: left out {ex.name} ({why.reason})"
                 )
-    exercises = [
-        ExerciseRx(
-            id=ex.id,
-            name=ex.name,
-            category=ex.category,
-            targets=[kb.name_of(m) for m in ex.targets],
-            dosage=f"{fv.volume}; {fv.intensity}",
-            description=ex.description,
-            cues=list(ex.cues),
-            why=why,
-            refs=list(ex.refs),
-        )
-        for ex, why in picked
-    ]
+    exercises = [_rx(kb, ex, why, fv) for ex, why in picked]
     return RehabStage(
         id=stage.id,
         name=stage.name,
@@ -169,6 +186,7 @@ def _stage_plan(
         avoid=list(stage.avoid),
         progress_criteria=list(stage.progress_criteria),
         weeks=stage.weeks,
+        post_operative=post_operative,
     )
 
 
@@ -179,6 +197,95 @@ def _current_index(stages: list[ProtocolStage], assessed: str | None) -> int:
         if assessed in st.starts_at:
             return i
     return 0
+
+
+@dataclass(frozen=True)
+class Track:
+    """The stages this patient goes through, which one is current, and why."""
+
+    stages: list[tuple[ProtocolStage, bool]]  # (stage, post-operative)
+    current: int
+    basis: str
+    span: Span | None = None
+
+
+def _track(
+    kb: KnowledgeBase, protocol: Protocol, assessment: Assessment | None, stage: str | None
+) -> Track:
+    """Post-operative stages first when the case says the patient was operated on."""
+    case = assessment.case if assessment else None
+    operated = stated(kb, case, ["post-operative"])
+    if operated is not None or (assessment is None and stage == POST_OPERATIVE):
+        own = protocol.post_operative
+        if own is not None:
+            post = own.stages
+            rejoin = next(i for i, st in enumerate(protocol.stages) if st.id == own.rejoin)
+        else:
+            post = kb.protocols[GENERAL_POST_OP].stages
+            rejoin = 1
+        which = "this condition's" if own else "the general"
+        why = (
+            f"the case states the patient was operated on ({operated.cue.text!r})"
+            if operated is not None
+            else "as requested"
+        )
+        return Track(
+            [(st, True) for st in post] + [(st, False) for st in protocol.stages[rejoin:]],
+            0,
+            f"post-operative: {why}; start with {which} post-operative stages",
+            operated.span if operated is not None else None,
+        )
+    main = [(st, False) for st in protocol.stages]
+    if assessment is not None:
+        imaging = assessment.imaging
+        current = _current_index(protocol.stages, imaging.stage)
+        if imaging.stage is None:
+            return Track(main, 0, "stage of the process not stated: start at the first stage")
+        return Track(main, current, f"{imaging.stage} stage ({imaging.stage_basis.rstrip('.')})")
+    if stage is not None:
+        return Track(main, _current_index(protocol.stages, stage), f"{stage} stage, as requested")
+    return Track(main, 0, "no case: the protocol from its first stage")
+
+
+def _for_activities(
+    kb: KnowledgeBase,
+    last: RehabStage,
+    stage: ProtocolStage,
+    pursuits: list[Pursuit],
+    applied: list[Applied],
+) -> list[Personalisation]:
+    """Aim the last stage at the sports the patient wants back, and say what changed."""
+    out: list[Personalisation] = []
+    fv = stage.fitt_vp
+    for pu in pursuits:
+        act = pu.activity
+        changes: list[str] = []
+        for ex_id in act.drills:
+            ex = kb.exercises[ex_id]
+            if any(rx.id == ex_id for rx in last.exercises):
+                continue
+            if not _allowed_here(stage, ex, lambda e: exercise_ban(e, applied)):
+                changes.append(
+                    f"{last.name}: {ex.name} not added (unsafe in this stage or for this patient)"
+                )
+                continue
+            last.exercises.append(_rx(kb, ex, f"return to {act.name}", fv))
+            changes.append(f"{last.name}: added {ex.name}")
+        for crit in act.return_criteria:
+            last.progress_criteria.append(f"For {act.name}: {crit}")
+        changes.append(f"{last.name}: {len(act.return_criteria)} return criteria for {act.name}")
+        out.append(
+            Personalisation(
+                id=act.id,
+                name=act.name,
+                trigger=pu.trigger,
+                span=pu.span,
+                changes=changes,
+                advice=f"{act.demands} {act.advice}",
+                refs=list(act.refs),
+            )
+        )
+    return out
 
 
 def _step(s: TreatmentStep, applied: list[Applied], changes: dict[str, list[str]]) -> TreatmentItem:
@@ -219,14 +326,17 @@ def plan_for_condition(
     """The condition's pathway and protocol; without an assessment, for ``stage`` if given."""
     protocol = kb.protocols[cond.rehab_protocol]
     targets, basis = target_muscles(kb, cond, assessment)
-    stage_name = assessment.imaging.stage if assessment else stage
-    current = _current_index(protocol.stages, stage_name)
-    applied = applicable(kb, case or (assessment.case if assessment else None))
+    track = _track(kb, protocol, assessment, stage)
+    patient = case or (assessment.case if assessment else None)
+    applied = applicable(kb, patient)
     changes: dict[str, list[str]] = {}
     stages = [
-        _stage_plan(kb, st, targets, i == current, applied, changes)
-        for i, st in enumerate(protocol.stages)
+        _stage_plan(kb, st, targets, i == track.current, applied, changes, post_op)
+        for i, (st, post_op) in enumerate(track.stages)
     ]
+    for_sport = _for_activities(
+        kb, stages[-1], track.stages[-1][0], activities(kb, patient), applied
+    )
     steps = [_step(s, applied, changes) for s in cond.treatment]
     referral = [s for s in steps if s.phase == "referral"]
     safety: list[str] = []
@@ -262,13 +372,16 @@ def plan_for_condition(
                 refs=list(a.precaution.refs),
             )
             for a in applied
-        ],
+        ]
+        + for_sport,
         rehabilitation=Rehabilitation(
             protocol_id=protocol.id,
             protocol_name=protocol.name,
             target_muscles=[kb.name_of(m) for m in targets],
             target_basis=basis,
             stages=stages,
+            start_basis=track.basis,
+            start_span=track.span,
             refs=list(protocol.refs),
         ),
         safety=safety,

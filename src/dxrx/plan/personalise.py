@@ -1,9 +1,10 @@
-"""Which of the KB's precautions apply to this patient, and what each one bans.
+"""Which of the KB's precautions and activity profiles apply to this patient.
 
-Precautions are data (``precautions.yaml``); this module only finds the ones a
-case triggers — a comorbidity or medication stated present, or the patient's
-age — so that the planner can withhold or annotate treatment steps and swap
-unsafe exercises, and say why in the plan.
+Precautions and activities are data (``precautions.yaml``, ``activities.yaml``);
+this module only finds the ones a case triggers — a comorbidity, medication,
+sport or activity level stated present, or the patient's age — so that the
+planner can withhold or annotate treatment steps, swap unsafe exercises and
+aim the last stage at the patient's own activity, and say why in the plan.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dxrx.kb.loader import KnowledgeBase
-from dxrx.kb.schema import Exercise, Precaution
-from dxrx.model import Case, Span
+from dxrx.kb.schema import Activity, Exercise, Precaution
+from dxrx.model import Case, Finding, Span
 
 
 @dataclass(frozen=True)
@@ -22,27 +23,79 @@ class Applied:
     span: Span | None
 
 
+def stated(kb: KnowledgeBase, case: Case | None, concepts: list[str]) -> Finding | None:
+    """The first finding the case states as present that is (a kind of) one of ``concepts``."""
+    if case is None:
+        return None
+    return next(
+        (
+            f
+            for f in case.findings
+            if not f.negated
+            and not f.uncertain
+            and any(kb.concept_is_a(f.concept, c) for c in concepts)
+        ),
+        None,
+    )
+
+
 def applicable(kb: KnowledgeBase, case: Case | None) -> list[Applied]:
     """Precautions the case triggers, each with the finding (or age) that triggered it."""
     if case is None:
         return []
     out: list[Applied] = []
     for pre in kb.precautions.values():
-        hit = next(
-            (
-                f
-                for f in case.findings
-                if not f.negated
-                and not f.uncertain
-                and any(kb.concept_is_a(f.concept, c) for c in pre.concepts)
-            ),
-            None,
-        )
+        hit = stated(kb, case, pre.concepts)
         if hit is not None:
             out.append(Applied(pre, hit.label, hit.span))
         elif pre.min_age is not None and case.age is not None and case.age >= pre.min_age:
             out.append(Applied(pre, f"age {case.age}", None))
     return out
+
+
+@dataclass(frozen=True)
+class Pursuit:
+    """A sport or activity level the case states, with the words that state it."""
+
+    activity: Activity
+    trigger: str
+    span: Span
+
+
+def activities(kb: KnowledgeBase, case: Case | None) -> list[Pursuit]:
+    """The activities the patient wants to return to, most specific first.
+
+    Only the history counts (imaging prose such as "a vessel running along the
+    cortex" says nothing about the patient's sport). A profile is dropped when a
+    more specific one is also stated (a footballer matches both the cutting-sport
+    and the general sport profile).
+    """
+    hits: list[Pursuit] = []
+    history = (
+        case.model_copy(
+            update={"findings": [f for f in case.findings if f.span.section == "history"]}
+        )
+        if case is not None
+        else None
+    )
+    for act in kb.activities.values():
+        hit = stated(kb, history, act.concepts)
+        if hit is not None:
+            hits.append(Pursuit(act, hit.label, hit.span))
+    specific = [
+        p
+        for p in hits
+        if not any(
+            q is not p
+            and any(
+                kb.concept_is_a(qc, pc) and qc != pc
+                for qc in q.activity.concepts
+                for pc in p.activity.concepts
+            )
+            for q in hits
+        )
+    ]
+    return sorted(specific, key=lambda p: p.span.start)
 
 
 @dataclass(frozen=True)

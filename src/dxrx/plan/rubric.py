@@ -13,7 +13,8 @@ from itertools import pairwise
 
 from pydantic import BaseModel, Field
 
-from dxrx.kb.loader import KnowledgeBase
+from dxrx.kb.loader import GENERAL_POST_OP, KnowledgeBase
+from dxrx.kb.schema import ProtocolStage
 from dxrx.model import Case, ExerciseRx, FittVp, Plan
 from dxrx.plan.personalise import applicable, exercise_ban
 
@@ -23,7 +24,7 @@ _SCALE = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d|daily|weekly|once|twice|every|each|alternate|a day|a week")
-_JUSTIFIED = ("trains ", "lumbopelvic", "part of this stage", "general conditioning")
+_JUSTIFIED = ("trains ", "lumbopelvic", "part of this stage", "general conditioning", "return to ")
 _EARLY_NO_STRETCH = frozenset({"muscle-injury", "tendon-tear"})
 
 
@@ -68,15 +69,26 @@ def _fitt_gaps(fv: FittVp) -> list[str]:
     return [_GAP[e] for e in fitt_missing(fv)]
 
 
+def _stage_rules(
+    kb: KnowledgeBase, protocol_id: str
+) -> tuple[dict[str, ProtocolStage], dict[str, ProtocolStage]]:
+    """The KB stages a plan's stages came from: main protocol, and post-operative track."""
+    protocol = kb.protocols.get(protocol_id)
+    if protocol is None:
+        return {}, {}
+    track = protocol.post_operative
+    post = track.stages if track else kb.protocols[GENERAL_POST_OP].stages
+    return {st.id: st for st in protocol.stages}, {st.id: st for st in post}
+
+
 def _unsafe_exercises(
     kb: KnowledgeBase, plan: Plan, case: Case | None, category: str | None
 ) -> list[str]:
-    protocol = kb.protocols.get(plan.rehabilitation.protocol_id)
-    stage_rules = {st.id: st for st in protocol.stages} if protocol else {}
+    main, post_op = _stage_rules(kb, plan.rehabilitation.protocol_id)
     applied = applicable(kb, case)
     out: list[str] = []
     for i, st in enumerate(plan.rehabilitation.stages):
-        rule = stage_rules.get(st.id)
+        rule = (post_op if st.post_operative else main).get(st.id)
         for rx in st.exercises:
             ex = kb.exercises.get(rx.id)
             if ex is None:

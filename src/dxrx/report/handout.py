@@ -2,12 +2,44 @@
 
 It is written from the same Plan as the clinician's report, so the two never
 disagree; clinical detail (references, scores, evidence) is left out and the
-stages the patient has already passed are not shown.
+stages the patient has already passed are not shown. ``handout`` lays it out
+once; the Markdown here and the HTML report both render that layout.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dxrx.model import Plan, RehabStage
+
+INTRO = (
+    "Your clinician's working diagnosis is **{condition}**. This sheet lists the exercises for "
+    "each stage of your recovery, how often to do them and how hard to work, and the signs that "
+    "mean you should get help. Move to the next stage only when you meet its checks — the weeks "
+    "are a typical minimum, not a deadline."
+)
+ALWAYS_URGENT = (
+    "your pain becomes severe, wakes you every night or keeps getting worse;",
+    "you notice new weakness, numbness, or trouble controlling your bladder or bowels;",
+    "you develop a fever, or the area becomes red, hot or rapidly swollen.",
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One stage of the schedule with the weeks it typically covers."""
+
+    label: str
+    number: int
+    stage: RehabStage
+
+
+@dataclass(frozen=True)
+class Handout:
+    condition: str
+    urgent: list[str]
+    personal: list[tuple[str, str]]
+    periods: list[Period]
 
 
 def _weeks(start: int, st: RehabStage, last: bool) -> tuple[str, int | None]:
@@ -18,44 +50,48 @@ def _weeks(start: int, st: RehabStage, last: bool) -> tuple[str, int | None]:
     return (label + (" and on" if last else ""), end + 1)
 
 
-def render_handout(p: Plan, disclaimer: str, patient_label: str | None = None) -> str:
-    """Markdown handout with a week-by-week schedule from the patient's current stage."""
+def handout(p: Plan) -> Handout:
+    """The schedule from the patient's current stage, with week ranges where stages state them."""
     stages = p.rehabilitation.stages
     first = next((i for i, st in enumerate(stages) if st.current), 0)
-    who = f" for {patient_label}" if patient_label else ""
-    lines = [f"# Your exercise and recovery plan{who}", ""]
-    lines += [
-        f"Your clinician's working diagnosis is **{p.condition_name}**. This sheet lists the "
-        "exercises for each stage of your recovery, how often to do them and how hard to work, "
-        "and the signs that mean you should get help. Move to the next stage only when you meet "
-        "its checks — the weeks are a typical minimum, not a deadline.",
-        "",
-        "## Get help quickly if",
-        "",
-    ]
-    urgent = [t.text for t in p.referral if t.text.startswith("Red flag")]
-    for text in urgent:
-        lines.append(f"- {text.removeprefix('Red flag — ')}")
-    lines += [
-        "- your pain becomes severe, wakes you every night or keeps getting worse;",
-        "- you notice new weakness, numbness, or trouble controlling your bladder or bowels;",
-        "- you develop a fever, or the area becomes red, hot or rapidly swollen.",
-        "",
-    ]
-    if p.personalisation:
-        lines += ["## Because of your health and medicines", ""]
-        lines += [f"- **{pn.name}:** {pn.advice}" for pn in p.personalisation]
-        lines.append("")
-    lines += ["## Week by week", ""]
+    urgent = [t.text.removeprefix("Red flag — ") for t in p.referral if t.text.startswith("Red")]
+    periods: list[Period] = []
     week: int | None = 1
     for n, st in enumerate(stages[first:], first + 1):
-        last = n == len(stages)
         if week is None:
             label = "Next"
         else:
-            label, week = _weeks(week, st, last)
+            label, week = _weeks(week, st, n == len(stages))
+        periods.append(Period(label, n, st))
+    return Handout(
+        condition=p.condition_name,
+        urgent=[*urgent, *ALWAYS_URGENT],
+        personal=[(pn.name, pn.advice) for pn in p.personalisation],
+        periods=periods,
+    )
+
+
+def _sentence(items: list[str]) -> str:
+    return "; ".join(i.rstrip(".") for i in items) + "."
+
+
+def render_handout(p: Plan, disclaimer: str, patient_label: str | None = None) -> str:
+    """Markdown handout with a week-by-week schedule from the patient's current stage."""
+    h = handout(p)
+    who = f" for {patient_label}" if patient_label else ""
+    lines = [f"# Your exercise and recovery plan{who}", ""]
+    lines += [INTRO.format(condition=h.condition), "", "## Get help quickly if", ""]
+    lines += [f"- {text}" for text in h.urgent]
+    lines.append("")
+    if h.personal:
+        lines += ["## Because of your health, medicines and activities", ""]
+        lines += [f"- **{name}:** {advice}" for name, advice in h.personal]
+        lines.append("")
+    lines += ["## Week by week", ""]
+    for period in h.periods:
+        st = period.stage
         fv = st.fitt_vp
-        lines += [f"### {label}: stage {n}, {st.name.lower()}", ""]
+        lines += [f"### {period.label}: stage {period.number}, {st.name.lower()}", ""]
         lines.append(f"- **How often:** {fv.frequency}. **How long:** {fv.time}.")
         lines.append(f"- **How hard:** {fv.intensity}.")
         lines.append(f"- **How much:** {fv.volume}.")
@@ -65,11 +101,7 @@ def render_handout(p: Plan, disclaimer: str, patient_label: str | None = None) -
         if st.exercises:
             lines.append("")
         if st.avoid:
-            lines.append("Avoid for now: " + "; ".join(a.rstrip(".") for a in st.avoid) + ".")
-            lines.append("")
-        lines.append(
-            "Move on when: " + "; ".join(c.rstrip(".") for c in st.progress_criteria) + "."
-        )
-        lines.append("")
+            lines += ["Avoid for now: " + _sentence(st.avoid), ""]
+        lines += ["Move on when: " + _sentence(st.progress_criteria), ""]
     lines += ["---", "", f"*{disclaimer}*", ""]
     return "\n".join(lines)

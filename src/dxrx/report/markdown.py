@@ -25,7 +25,7 @@ def _evidence(e: Evidence) -> str:
     return f"{e.statement} ({sign}{e.weight:.2f}){_quote(e.span)}{_refs(e.refs)}"
 
 
-def _patient(r: Report) -> str:
+def patient_line(r: Report) -> str:
     c = r.case
     bits = []
     if c.age is not None:
@@ -54,7 +54,8 @@ def _finding_row(f: Finding) -> str:
 
 
 def _stage(s: RehabStage, n: int) -> list[str]:
-    title = f"### Stage {n}: {s.name}" + (" — start here" if s.current else "")
+    post = " (post-operative)" if s.post_operative else ""
+    title = f"### Stage {n}: {s.name}{post}" + (" — start here" if s.current else "")
     out = [title, ""]
     out.append("**Goals:** " + "; ".join(s.goals))
     out.append("")
@@ -91,7 +92,7 @@ def _stage(s: RehabStage, n: int) -> list[str]:
 
 def render_markdown(r: Report) -> str:
     lines: list[str] = ["# dxrx work-up", ""]
-    lines += [f"**Patient:** {_patient(r)}", ""]
+    lines += [f"**Patient:** {patient_line(r)}", ""]
     lead = r.differential[0]
     stage = f", {r.leading.stage}" if r.leading.stage else ""
     lines += [
@@ -215,6 +216,9 @@ def render_plan_sections(p: Plan) -> list[str]:
     if rehab.target_muscles:
         lines.append(f"Target muscles ({rehab.target_basis}): {', '.join(rehab.target_muscles)}.")
         lines.append("")
+    if rehab.start_basis:
+        src = f' ("{" ".join(rehab.start_span.text.split())}")' if rehab.start_span else ""
+        lines += [f"Starting stage: {rehab.start_basis}{src}.", ""]
     for note in p.safety:
         lines.append(f"> Safety: {note}")
         lines.append("")
