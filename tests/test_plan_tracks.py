@@ -112,3 +112,29 @@ def test_rubric_checks_post_operative_stages_against_their_own_limits(kb: Knowle
     first.exercises.append(first.exercises[0].model_copy(update={"id": hop.id, "name": hop.name}))
     unsafe = assess_plan(kb, plan, report.case).unsafe
     assert any(hop.name in u and "impact" in u for u in unsafe), unsafe
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        ("A 40-year-old footballer with knee pain for 3 months.", ["cutting-sport"]),
+        ("A 40-year-old former footballer with knee pain for 3 months.", []),
+        ("A 40-year-old retired labourer with shoulder pain for 3 months.", []),
+        ("A 40-year-old man told he has tennis elbow, with elbow pain for 3 months.", []),
+        ("A 22-year-old tennis player with lateral elbow pain for 3 months.", ["racquet-sport"]),
+    ],
+)
+def test_only_an_activity_the_patient_does_now_shapes_the_plan(
+    kb: KnowledgeBase, history: str, expected: list[str]
+) -> None:
+    report = analyze_text(f"History: {history}", kb)
+    assert [p.id for p in report.plan.personalisation if p.id in kb.activities] == expected
+
+
+def test_imaging_prose_does_not_make_the_patient_a_runner(kb: KnowledgeBase) -> None:
+    report = analyze_text(
+        "History: A 50-year-old woman with thigh pain for 2 months.\n"
+        "Imaging: MRI shows a vessel running along the femoral cortex and marrow oedema.",
+        kb,
+    )
+    assert not [p for p in report.plan.personalisation if p.id in kb.activities]

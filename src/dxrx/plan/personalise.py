@@ -9,8 +9,11 @@ aim the last stage at the patient's own activity, and say why in the plan.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
 
+from dxrx.ingest.lexicon import language_rules
 from dxrx.kb.loader import KnowledgeBase
 from dxrx.kb.schema import Activity, Exercise, Precaution
 from dxrx.model import Case, Finding, Span
@@ -62,18 +65,40 @@ class Pursuit:
     span: Span
 
 
+@cache
+def _activity_rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    rules = language_rules()["activity"]
+    heads = "|".join(re.escape(h) for h in rules["eponym_heads"])
+    return re.compile("|".join(rules["past"]), re.I), re.compile(rf"^['’]?s?\s+(?:{heads})\b", re.I)
+
+
+def current_activity(text: str, f: Finding) -> bool:
+    """Whether a sport word says what the patient does now: not "former footballer", not
+    the eponym in "tennis elbow"."""
+    past, eponym = _activity_rules()
+    before = text[max(f.span.start, f.cue.start - 40) : f.cue.start]
+    return not past.search(before) and not eponym.match(text[f.cue.end : f.cue.end + 20])
+
+
 def activities(kb: KnowledgeBase, case: Case | None) -> list[Pursuit]:
     """The activities the patient wants to return to, most specific first.
 
     Only the history counts (imaging prose such as "a vessel running along the
-    cortex" says nothing about the patient's sport). A profile is dropped when a
+    cortex" says nothing about the patient's sport), and only activities the
+    patient does now (see ``current_activity``). A profile is dropped when a
     more specific one is also stated (a footballer matches both the cutting-sport
     and the general sport profile).
     """
     hits: list[Pursuit] = []
     history = (
         case.model_copy(
-            update={"findings": [f for f in case.findings if f.span.section == "history"]}
+            update={
+                "findings": [
+                    f
+                    for f in case.findings
+                    if f.span.section == "history" and current_activity(case.text, f)
+                ]
+            }
         )
         if case is not None
         else None
