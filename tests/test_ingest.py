@@ -153,3 +153,41 @@ def test_each_sentence_takes_its_own_modality_header(kb: KnowledgeBase) -> None:
     assert by_concept["thickening"].modality == "MR"
     assert by_concept["intermediate-signal"].modality == "MR"
     assert case.modalities == ["XR", "MR"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "History: Thigh pain after a kick. Imaging: MRI shows a haematoma in the anterior "
+            "compartment.",
+            "anterior-compartment-of-thigh",
+        ),
+        (
+            "History: Exertional leg pain in a runner. Imaging: MRI shows oedema in the anterior "
+            "compartment after exercise.",
+            "anterior-compartment-of-leg",
+        ),
+        (
+            "History: Forearm swelling after a crush injury. Imaging: MRI shows oedema in the "
+            "anterior compartment.",
+            "anterior-compartment-of-forearm",
+        ),
+        (
+            "History: Shoulder pain in a thrower. Imaging: MR arthrography shows a tear of the "
+            "superior labrum.",
+            "superior-labrum",
+        ),
+        (
+            "History: Groin pain and clicking in the hip. Imaging: MR arthrography shows a tear "
+            "of the superior labrum.",
+            "acetabular-labrum",
+        ),
+    ],
+)
+def test_a_phrase_shared_by_limb_segments_takes_the_case_segment(
+    kb: KnowledgeBase, text: str, expected: str
+) -> None:
+    case = ingest_text(text, kb)
+    structures = {s for f in case.findings for s in f.structures}
+    assert expected in structures

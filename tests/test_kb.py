@@ -165,6 +165,23 @@ def test_lint_reports_broken_cross_references(tmp_path: Path) -> None:
     assert any("unknown nerve 'superior-gluteal-nerv'" in p for p in problems)
 
 
+def test_lint_allows_a_shared_phrase_only_across_limb_segments(tmp_path: Path) -> None:
+    data = _copy(tmp_path)
+    assert not lint(load_dir(data))  # "anterior compartment": thigh, leg, arm and forearm
+    leg = data / "anatomy" / "structures-ankle-foot.yaml"
+    text = leg.read_text()
+    # the lateral compartment of the leg now also claims the phrase the anterior one owns
+    leg.write_text(
+        text.replace(
+            "synonyms: [lateral compartment,",
+            "synonyms: [anterior compartment, lateral compartment,",
+            1,
+        )
+    )
+    problems = lint(load_dir(data))
+    assert any("'anterior compartment'" in p for p in problems), problems
+
+
 def test_lint_reports_a_label_owned_by_two_conditions(tmp_path: Path) -> None:
     data = _copy(tmp_path)
     cond = data / "conditions" / "gluteal-tendinopathy.yaml"

@@ -162,7 +162,30 @@ class Extractor:
         scan = self._scans.get(kind)
         if scan is None:
             scan = self._scans[kind] = _Scan(getattr(self.lex, kind), self.text)
+            if kind == "anatomy":
+                self._disambiguate(scan)
         return scan.within(start, end)
+
+    def _disambiguate(self, scan: _Scan) -> None:
+        """A phrase naming structures in different limb segments ("anterior compartment":
+        thigh, leg, arm or forearm) means the one in the segment the rest of the case names."""
+        if not any(len(m.keys) > 1 for m in scan.matches):
+            return
+        kb = self.kb
+        named: Counter[str] = Counter()
+        for m in self._find("region", 0, len(self.text)):
+            named[kb.segment_of_region(m.key)] += 1
+        for m in scan.matches:
+            if len(m.keys) == 1:
+                seg = kb.segment_of(m.key)
+                if seg is not None:
+                    named[seg] += 1
+        for i, m in enumerate(scan.matches):
+            if len(m.keys) > 1:
+                best = max(m.keys, key=lambda k: named.get(kb.segment_of(k) or "", 0))
+                if best != m.keys[0]:
+                    keys = (best, *[k for k in m.keys if k != best])
+                    scan.matches[i] = Match(m.start, m.end, m.kind, keys, m.text)
 
     def run(self, sentences: list[Sentence]) -> list[Finding]:
         out: list[Finding] = []

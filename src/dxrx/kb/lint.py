@@ -37,17 +37,31 @@ def _refs(problems: list[str], kb: KnowledgeBase, where: str, rec: BaseModel) ->
                 _refs(problems, kb, where, item)
 
 
-def _ambiguous(problems: list[str], what: str, tables: Iterable[dict[str, Any]]) -> None:
-    """A phrase that names two different records would make ingest guess."""
-    owner: dict[str, str] = {}
+def _ambiguous(
+    problems: list[str],
+    what: str,
+    tables: Iterable[dict[str, Any]],
+    kb: KnowledgeBase | None = None,
+) -> None:
+    """A phrase that names two different records would make ingest guess.
+
+    With ``kb`` given (anatomy), a phrase may name structures in different limb
+    segments: ingest picks the one in the segment the rest of the case names.
+    """
+    owners: dict[str, list[str]] = {}
     for table in tables:
         for rid, rec in table.items():
-            names = [rec.name, *rec.synonyms]
-            for phrase in names:
+            for phrase in [rec.name, *rec.synonyms]:
                 key = " ".join(str(phrase).lower().replace("-", " ").split())
-                other = owner.setdefault(key, rid)
-                if other != rid:
-                    problems.append(f"{what} phrase {phrase!r} names both {other!r} and {rid!r}")
+                ids = owners.setdefault(key, [])
+                if rid not in ids:
+                    ids.append(rid)
+    for phrase, ids in owners.items():
+        if len(ids) < 2:
+            continue
+        segments = [kb.segment_of(i) for i in ids] if kb is not None else [None]
+        if None in segments or len(set(segments)) < len(segments):
+            problems.append(f"{what} phrase {phrase!r} names both {ids[0]!r} and {ids[1]!r}")
 
 
 def _shared_labels(problems: list[str], kb: KnowledgeBase) -> None:
@@ -158,7 +172,7 @@ def lint(kb: KnowledgeBase) -> list[str]:
         _missing(p, f"precaution {pre.id}", "joint load", pre.avoid_loads, kb.joint_loads)
     _shared_labels(p, kb)
     _ambiguous(p, "concept", [kb.concepts])
-    _ambiguous(p, "anatomy", [kb.muscles, kb.nerves, kb.structures, kb.plexuses])
+    _ambiguous(p, "anatomy", [kb.muscles, kb.nerves, kb.structures, kb.plexuses], kb)
     _ambiguous(p, "region", [kb.regions])
     if not kb.conditions:
         p.append("conditions: the KB has no conditions")

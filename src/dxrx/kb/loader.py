@@ -131,6 +131,16 @@ class KnowledgeBase:
     def region_is_within(self, region: str, ancestor: str) -> bool:
         return ancestor in self.region_ancestors.get(region, (region,))
 
+    def segment_of_region(self, region: str) -> str:
+        """The limb or trunk segment a region lies in (thigh, leg, shoulder, forearm...)."""
+        chain = self.region_ancestors.get(region, (region,))
+        return chain[-2] if len(chain) >= 2 else chain[-1]
+
+    def segment_of(self, anatomy: str) -> str | None:
+        """The segment of a structure's region; None for muscles, nerves and roots."""
+        st = self.structures.get(anatomy)
+        return self.segment_of_region(st.region) if st is not None else None
+
     def concept_is_a(self, concept: str, ancestor: str) -> bool:
         return ancestor in self.concept_ancestors.get(concept, (concept,))
 
