@@ -191,3 +191,16 @@ def test_a_phrase_shared_by_limb_segments_takes_the_case_segment(
     case = ingest_text(text, kb)
     structures = {s for f in case.findings for s in f.structures}
     assert expected in structures
+
+
+def test_text_without_sentence_breaks_keeps_spans_short(kb: KnowledgeBase) -> None:
+    """A run-on text must not make every finding carry the whole text (quadratic output)."""
+    from dxrx.ingest.text import MAX_SENTENCE
+
+    text = "History: " + "buttock pain and weakness of hip abduction, " * 300
+    case = ingest_text(text, kb)
+    assert len(case.findings) > 300
+    assert max(f.span.end - f.span.start for f in case.findings) <= MAX_SENTENCE
+    for f in case.findings[:50]:
+        assert text[f.span.start : f.span.end] == f.span.text
+        assert f.span.start <= f.cue.start < f.cue.end <= f.span.end

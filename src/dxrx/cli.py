@@ -277,6 +277,56 @@ def kb_lint(
     typer.echo(f"ok: {summary}")
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (beyond localhost needs a token).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    token_file: Annotated[
+        Path | None,
+        typer.Option("--token-file", help="File holding the API token (else $DXRX_API_TOKEN)."),
+    ] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option("--rate-limit", min=0, help="Requests a minute per client (0: no limit)."),
+    ] = None,
+) -> None:
+    """Run the web service: REST API (/v1), CDS Hooks (/cds-services), UI and /docs.
+
+    Analyses are stored in $DXRX_DATABASE_URL, else a SQLite file in $DXRX_DATA_DIR."""
+    import dataclasses
+    import logging
+
+    import uvicorn
+
+    from dxrx.web.app import create_app
+    from dxrx.web.settings import Settings, read_token_file
+
+    try:
+        settings = Settings(host=host, port=port)
+        if token_file is not None:
+            settings = dataclasses.replace(settings, token=read_token_file(token_file))
+        if rate_limit is not None:
+            settings = dataclasses.replace(settings, rate_limit_per_minute=rate_limit)
+    except ValueError as exc:
+        _fail(str(exc))
+    problems = settings.problems()
+    if problems:
+        _fail("; ".join(problems))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        web_app = create_app(settings)
+    except KbError as exc:
+        _fail(str(exc), 1)
+    except Exception as exc:  # the database cannot be opened or migrated
+        _fail(f"cannot open the database: {type(exc).__name__}: {exc}", 1)
+    # uvicorn's access log would print query strings (searches may hold case words): ours omits them
+    uvicorn.run(web_app, host=host, port=port, access_log=False, server_header=False)
+
+
 def main() -> None:
     try:
         app()

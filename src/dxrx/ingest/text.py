@@ -40,7 +40,36 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+MAX_SENTENCE = 600
+"""Longest stretch one finding's span may cover. Text without sentence breaks (a pasted
+table, a run-on list) is cut into pieces this long, so that report size grows with the
+text rather than with its square (every finding carries its sentence)."""
+
+
+def _bounded(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut an over-long sentence at the last comma, else the last space, before the limit."""
+    out: list[tuple[int, int]] = []
+    while end - start > MAX_SENTENCE:
+        window = text[start : start + MAX_SENTENCE]
+        cut = max(window.rfind(","), window.rfind(";"))
+        if cut < MAX_SENTENCE // 2:
+            cut = window.rfind(" ")
+        cut = start + (cut + 1 if cut > 0 else MAX_SENTENCE)
+        s, e = _strip(text, start, cut)
+        if e > s:
+            out.append((s, e))
+        start = cut
+    s, e = _strip(text, start, end)
+    if e > s:
+        out.append((s, e))
+    return out
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    return [piece for s, e in _sentences(text, start, end) for piece in _bounded(text, s, e)]
+
+
+def _sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     stop = len(text) if end is None else end
     out: list[tuple[int, int]] = []
     cur = start

@@ -1,0 +1,1 @@
+"""Alembic migrations for the dxrx store, shipped in the package and run at start-up."""
