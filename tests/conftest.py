@@ -22,3 +22,16 @@ def kb() -> KnowledgeBase:
 def seed_record() -> dict[str, Any]:
     record: dict[str, Any] = json.loads(SEED.read_text(encoding="utf-8"))
     return record
+
+
+def _pdf_unavailable() -> str | None:
+    """Why PDF output cannot work here (WeasyPrint needs Pango from the system), or None."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:
+        return f"PDF output needs WeasyPrint with Pango and fonts installed: {exc}"
+    return None
+
+
+_NO_PDF = _pdf_unavailable()
+needs_pdf = pytest.mark.skipif(_NO_PDF is not None, reason=_NO_PDF or "")

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from conftest import ROOT
+from conftest import ROOT, needs_pdf
 from web_support import make_client
 
 SGN = "superior-gluteal-nerve-entrapment"
@@ -103,6 +103,7 @@ def test_list_rejects_bad_parameters(client: TestClient, params: dict[str, Any])
     assert body["error"] == "invalid request"
 
 
+@needs_pdf
 def test_report_downloads(client: TestClient, seed_record: dict[str, Any]) -> None:
     aid = client.post("/v1/analyze", json=seed_record).json()["id"]
     expected = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEV, SEED
+from conftest import DEV, SEED, needs_pdf
 
 DXRX = [sys.executable, "-m", "dxrx"]
 
@@ -188,6 +188,7 @@ def test_kb_lint_reports_a_broken_copy(tmp_path: Path) -> None:
     assert "unknown rehabilitation protocol 'no-such-protocol'" in res.stdout.decode()
 
 
+@needs_pdf
 def test_analyze_html_pdf_and_fhir_files(tmp_path: Path) -> None:
     html, pdf, fhir = tmp_path / "w.html", tmp_path / "w.pdf", tmp_path / "w.fhir.json"
     for fmt, out in (("html", html), ("pdf", pdf), ("fhir", fhir)):
@@ -202,6 +203,7 @@ def test_analyze_html_pdf_and_fhir_files(tmp_path: Path) -> None:
     assert {"DiagnosticReport", "Condition", "Observation", "CarePlan"} <= kinds
 
 
+@needs_pdf
 def test_pdf_is_not_dumped_on_a_terminal_but_goes_through_a_pipe() -> None:
     res = run("analyze", str(SEED), "-f", "pdf")  # stdout is a pipe here, not a terminal
     assert res.returncode == 0 and res.stdout.startswith(b"%PDF")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conftest import needs_pdf
 from dxrx.kb import KnowledgeBase
 from dxrx.model import Report
 from dxrx.pipeline import analyze_record, analyze_text
@@ -130,6 +131,7 @@ def test_case_text_is_escaped(kb: KnowledgeBase) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+@needs_pdf
 def test_pdf_has_the_report_and_the_handout_on_its_own_pages(
     kb: KnowledgeBase, seed_report: Report
 ) -> None:
