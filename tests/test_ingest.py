@@ -204,3 +204,23 @@ def test_text_without_sentence_breaks_keeps_spans_short(kb: KnowledgeBase) -> No
     for f in case.findings[:50]:
         assert text[f.span.start : f.span.end] == f.span.text
         assert f.span.start <= f.cue.start < f.cue.end <= f.span.end
+
+
+def test_a_denied_background_does_not_deny_the_presenting_complaint(kb: KnowledgeBase) -> None:
+    case = ingest_text(
+        "History: A 45-year-old woman with no relevant medical history, referred for a painful "
+        "lump in the armpit that had grown rapidly.",
+        kb,
+    )
+    present = {f.concept for f in case.findings if not f.negated}
+    assert "palpable-mass" in present or "rapid-onset-mass" in present
+    assert "pain" in present
+
+
+def test_widening_the_foramen_is_foraminal_widening(kb: KnowledgeBase) -> None:
+    case = ingest_text(
+        "Imaging: MRI shows a mass extending through the C5-C6 neural foramen, widening the "
+        "foramen.",
+        kb,
+    )
+    assert "foraminal-widening" in {f.concept for f in case.findings}

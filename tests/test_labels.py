@@ -20,6 +20,17 @@ from dxrx.labels import label_matches, rank_of
         ("Pectoralis major tear", ["tear"], False),
         ("Meralgia paraesthetica", ["meralgia paresthetica"], True),
         ("Ischiofemoral impingement", ["Hip osteoarthritis"], False),
+        (
+            "Malignant peripheral nerve sheath tumour of the brachial plexus",
+            ["Benign peripheral nerve sheath tumour", "peripheral nerve sheath tumour"],
+            False,
+        ),
+        (
+            "Malignant peripheral nerve sheath tumour of the brachial plexus",
+            ["Malignant peripheral nerve sheath tumour", "MPNST"],
+            True,
+        ),
+        ("Benign schwannoma", ["Benign peripheral nerve sheath tumour", "schwannoma"], True),
     ],
 )
 def test_label_matches(truth: str, names: list[str], expected: bool) -> None:

@@ -58,8 +58,24 @@ def _contains(hay: list[str], needle: list[str]) -> bool:
     return any(hay[i : i + n] == needle for i in range(len(hay) - n + 1))
 
 
+_POLARITY = {"benign": "benign", "malignant": "malignant", "malignancy": "malignant"}
+
+
+def _polarity(label: str) -> set[str]:
+    return {_POLARITY[w] for w in _words(label) if w in _POLARITY}
+
+
 def label_matches(truth: str, names: Iterable[str]) -> bool:
-    """True when a name equals the truth label, or is a multi-word phrase inside it."""
+    """True when a name equals the truth label, or is a multi-word phrase inside it.
+
+    "Benign" is a qualifier ("benign schwannoma" is a schwannoma), but a condition
+    named benign never matches a truth called malignant, nor the reverse, even
+    through an alias that leaves the word out.
+    """
+    names = list(names)
+    truth_pol = _polarity(truth)
+    if names and truth_pol and _polarity(names[0]) and not truth_pol & _polarity(names[0]):
+        return False
     truth_toks = tokens(truth)
     head_toks = tokens(
         re.split(r"\b(?:due to|from|secondary to|caused by|with|after)\b", truth.lower())[0]
