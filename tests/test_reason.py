@@ -6,6 +6,7 @@ import pytest
 
 from dxrx.ingest import ingest_text
 from dxrx.kb import KnowledgeBase
+from dxrx.model import Finding
 from dxrx.reason import reason
 
 
@@ -130,3 +131,48 @@ def test_every_entry_has_evidence(kb: KnowledgeBase) -> None:
         assert d.for_ or d.against
     scores = [d.score for d in a.differential]
     assert scores == sorted(scores, reverse=True)
+
+
+def _finding(kb: KnowledgeBase, text: str, concept: str) -> Finding:
+    case = ingest_text(text, kb)
+    return next(f for f in case.findings if f.concept == concept)
+
+
+def test_weakness_without_a_movement_fits_a_movement_rule_weakly(kb: KnowledgeBase) -> None:
+    from dxrx.kb.schema import FindingRule
+    from dxrx.reason.match import rule_match
+
+    rule = FindingRule(
+        concept="weakness",
+        actions=["shoulder-abduction"],
+        frequency=3,
+        evoking=2,
+        refs=["anat-grays-42"],
+    )
+    vague = _finding(kb, "History: A 45-year-old woman with weakness of the right arm.", "weakness")
+    precise = _finding(kb, "Examination: weak shoulder abduction on the right.", "weakness")
+    other = _finding(kb, "Examination: weak hip abduction on the right.", "weakness")
+    assert 0 < rule_match(kb, rule, vague) < rule_match(kb, rule, precise) == 1.0
+    assert rule_match(kb, rule, other) == 0.0
+
+
+def test_a_denial_about_the_whole_spine_counts_against_each_foramen(kb: KnowledgeBase) -> None:
+    from dxrx.kb.schema import FindingRule
+    from dxrx.reason.match import rule_match
+
+    rule = FindingRule(
+        concept="foraminal-stenosis",
+        structures=["c4-c5-foramen"],
+        modalities=["MR"],
+        frequency=3,
+        evoking=3,
+        refs=["anat-grays-42"],
+    )
+    denied = _finding(
+        kb, "Imaging: MRI of the cervical spine shows no foraminal narrowing.", "foraminal-stenosis"
+    )
+    assert denied.negated and rule_match(kb, rule, denied) > 0
+    elsewhere = _finding(
+        kb, "Imaging: MRI of the lumbar spine shows no foraminal narrowing.", "foraminal-stenosis"
+    )
+    assert rule_match(kb, rule, elsewhere) == 0.0

@@ -74,7 +74,8 @@ def rule_match(
     A denied finding ("no numbness") is general: attributes it leaves unsaid do not
     stop it from contradicting a more specific rule. A present finding that leaves an
     attribute unsaid (no site, no sequence, no modality) fits a rule that names one only
-    weakly; one that states a different site, action or sequence does not fit at all.
+    weakly (no site, movement, sequence or modality); one that states a different site,
+    action or sequence does not fit at all.
     ``context`` holds the body regions the case names anywhere: a finding with no place of
     its own ("synovial proliferation that follows fat signal") is read in that context.
     """
@@ -96,8 +97,10 @@ def rule_match(
         if not (lenient or (implied_fluid and FLUID_SEQUENCES & set(rule.sequences))):
             quality *= _unstated(rule)
     if rule.actions and not any(a in rule.actions for a in f.actions):
-        if not (lenient and not f.actions):
+        if f.actions:
             return 0.0
+        if not lenient:
+            quality *= _unstated(rule)  # "weakness of the arm": which movement is unsaid
     if rule.regions:
         regions = finding_regions(kb, f)
         if not _regions_meet(kb, regions, rule.regions):
@@ -117,6 +120,11 @@ def rule_match(
             return quality * _unstated(rule)
         have = structure_closure(kb, f.structures)
         hits = [s for s in rule.structures if s in have]
+        if not hits and lenient:
+            # a denial about a whole denies it of the parts: "no foraminal narrowing in the
+            # cervical spine" speaks for each cervical foramen
+            named = set(f.structures)
+            hits = [s for s in rule.structures if named & set(kb.structure_ancestors.get(s, ()))]
         if not hits:
             return 0.0
         if len(rule.structures) > 1:
