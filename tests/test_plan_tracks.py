@@ -138,3 +138,17 @@ def test_imaging_prose_does_not_make_the_patient_a_runner(kb: KnowledgeBase) -> 
         kb,
     )
     assert not [p for p in report.plan.personalisation if p.id in kb.activities]
+
+
+def test_red_flag_referrals_name_their_flag_and_urgency(kb: KnowledgeBase) -> None:
+    report = analyze_text(
+        "History: A 68-year-old man with a history of prostate cancer has low back pain for "
+        "6 weeks, worse at night, with weight loss.",
+        kb,
+    )
+    flagged = [t for t in report.plan.referral if t.red_flag]
+    assert flagged, [t.text for t in report.plan.referral]
+    raised = {f.id: f.urgency for f in report.red_flags}
+    for item in flagged:
+        assert item.red_flag in raised and item.urgency == raised[item.red_flag]
+    assert all(t.red_flag is None for t in report.plan.referral if not t.text.startswith("Red"))

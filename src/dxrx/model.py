@@ -146,6 +146,10 @@ class TreatmentItem(Record):
     caution: str | None = Field(
         default=None, description="why this patient's factors withhold or qualify the step"
     )
+    red_flag: str | None = Field(
+        default=None, description="id of the red flag this referral was raised for"
+    )
+    urgency: str | None = Field(default=None, description="how soon, for a red-flag referral")
     refs: list[str]
 
 

@@ -101,15 +101,10 @@ def care_plan(
 
 
 def red_flag_urgency(item: TreatmentItem, flags: list[RedFlagHit]) -> str | None:
-    """The urgency of the red flag a referral item was raised for, if any.
-
-    Matched on the text the planner gives a red-flag referral (dxrx.plan), as
-    the item itself does not name its flag.
-    """
-    for flag in flags:
-        if item.text == f"Red flag — {flag.name}: {flag.action}":
-            return flag.urgency
-    return None
+    """The urgency of the red flag a referral item was raised for, if any."""
+    if item.urgency is not None:
+        return item.urgency
+    return next((f.urgency for f in flags if f.id == item.red_flag), None)
 
 
 def service_request(

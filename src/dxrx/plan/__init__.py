@@ -349,6 +349,8 @@ def plan_for_condition(
                     text=f"Red flag — {flag.name}: {flag.action}",
                     criteria=flag.concern,
                     refer_to=None,
+                    red_flag=flag.id,
+                    urgency=flag.urgency,
                     refs=list(flag.refs),
                 ),
             )

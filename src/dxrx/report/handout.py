@@ -54,7 +54,7 @@ def handout(p: Plan) -> Handout:
     """The schedule from the patient's current stage, with week ranges where stages state them."""
     stages = p.rehabilitation.stages
     first = next((i for i, st in enumerate(stages) if st.current), 0)
-    urgent = [t.text.removeprefix("Red flag — ") for t in p.referral if t.text.startswith("Red")]
+    urgent = [t.text.removeprefix("Red flag — ") for t in p.referral if t.red_flag]
     periods: list[Period] = []
     week: int | None = 1
     for n, st in enumerate(stages[first:], first + 1):
