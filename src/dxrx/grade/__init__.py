@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from dxrx.errors import InputError
 from dxrx.grade.claims import read_workup
-from dxrx.grade.plan_check import PlanGrade, StageFitt, Unsafe, fitt_summary, grade_text_plan
+from dxrx.grade.plan_check import PlanGrade, StageFitt, Unsafe, grade_text_plan
 from dxrx.ingest import ingest_record, ingest_text
 from dxrx.ingest.source import check_english, parse_json_case, read_text
 from dxrx.kb.loader import GENERIC_TISSUES, KnowledgeBase
@@ -322,14 +322,11 @@ def grade(workup: str | Report, record: dict[str, Any], kb: KnowledgeBase) -> Gr
         trained = {
             m.id for m in kb.muscles.values() if m.name in workup.plan.rehabilitation.target_muscles
         }
-        complete, share = fitt_summary(stages)
-        plan = PlanGrade(
-            stages=stages,
-            fitt_complete_stages=complete,
-            fitt_share=share,
-            trains_affected_muscles=bool(trained & affected) if affected else None,
-            trained=sorted(kb.name_of(m) for m in trained & affected),
-            affected=sorted(kb.name_of(m) for m in affected),
+        plan = PlanGrade.of(
+            kb,
+            stages,
+            trained,
+            affected,
             contraindicated=[
                 Unsafe(text=u, why="flagged by the plan rubric") for u in quality.unsafe
             ],

@@ -92,6 +92,34 @@ class PlanGrade(BaseModel):
     red_flag_advice: bool
     disclaimer: bool
 
+    @classmethod
+    def of(
+        cls,
+        kb: KnowledgeBase,
+        stages: list[StageFitt],
+        trained: set[str],
+        affected: set[str],
+        *,
+        contraindicated: list[Unsafe],
+        referral_advice: bool,
+        red_flag_advice: bool,
+        disclaimer: bool,
+    ) -> PlanGrade:
+        """The grade of a plan, however it was read (dxrx report or free text)."""
+        complete, share = fitt_summary(stages)
+        return cls(
+            stages=stages,
+            fitt_complete_stages=complete,
+            fitt_share=share,
+            trains_affected_muscles=bool(trained & affected) if affected else None,
+            trained=sorted(kb.name_of(m) for m in trained & affected),
+            affected=sorted(kb.name_of(m) for m in affected),
+            contraindicated=contraindicated,
+            referral_advice=referral_advice,
+            red_flag_advice=red_flag_advice,
+            disclaimer=disclaimer,
+        )
+
 
 def fitt_stages(plan_text: str) -> list[StageFitt]:
     start = _REHAB_START.search(plan_text)
@@ -186,15 +214,11 @@ def grade_text_plan(
         start = plan_text.find(stages[0].name)
         nxt = plan_text.find(stages[1].name, start + 1)
         early = plan_text[start:nxt] if start >= 0 and nxt > start else plan_text
-    trained = trained_muscles(kb, plan_text)
-    complete, share = fitt_summary(stages)
-    return PlanGrade(
-        stages=stages,
-        fitt_complete_stages=complete,
-        fitt_share=share,
-        trains_affected_muscles=bool(trained & affected) if affected else None,
-        trained=sorted(kb.name_of(m) for m in trained & affected),
-        affected=sorted(kb.name_of(m) for m in affected),
+    return PlanGrade.of(
+        kb,
+        stages,
+        trained_muscles(kb, plan_text),
+        affected,
         contraindicated=contraindicated(kb, plan_text, early, case, condition_id),
         referral_advice=bool(_REFERRAL.search(plan_text)),
         red_flag_advice=bool(_RED_FLAG.search(plan_text)),

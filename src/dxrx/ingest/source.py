@@ -24,11 +24,14 @@ _ENGLISH = frozenset(
 )
 
 
-def _decode(raw: bytes, name: str) -> str:
+def decode_text(raw: bytes, name: str) -> str:
+    """UTF-8 text of a file or request body; InputError if too big, empty, binary or not UTF-8."""
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"{name} is larger than {MAX_BYTES // 1_000_000} MB")
     if not raw.strip():
         raise InputError(f"{name} is empty")
     if b"\0" in raw[:8192]:
-        raise InputError(f"{name} is a binary file, not a text or JSON case")
+        raise InputError(f"{name} is binary, not a text or JSON case")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -112,7 +115,7 @@ def parse_json_case(text: str, name: str) -> dict[str, Any]:
 def read_text(path: str) -> tuple[str, str]:
     """(display name, decoded text) of a path or ``-``; size-limited, UTF-8 checked."""
     name, raw = read_source(path)
-    return name, _decode(raw, name)
+    return name, decode_text(raw, name)
 
 
 def load_case_input(path: str) -> tuple[str, str | dict[str, Any]]:

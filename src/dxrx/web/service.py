@@ -11,7 +11,7 @@ from typing import Any
 
 from dxrx.errors import InputError
 from dxrx.ingest import case_text, ingest_record, ingest_text
-from dxrx.ingest.source import MAX_BYTES, check_english, parse_json_case
+from dxrx.ingest.source import check_english, decode_text, parse_json_case
 from dxrx.kb.loader import KnowledgeBase
 from dxrx.model import Report
 from dxrx.pipeline import analyze_case
@@ -34,19 +34,8 @@ class UnsupportedMediaType(ValueError):
 
 
 def decode_body(raw: bytes, name: str = BODY) -> str:
-    """UTF-8 text of a request body; InputError if empty, binary or undecodable."""
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"{name} is larger than {MAX_BYTES // 1_000_000} MB")
-    if not raw.strip():
-        raise InputError(f"{name} is empty")
-    if b"\0" in raw[:8192]:
-        raise InputError(f"{name} is binary, not a text or JSON case")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{name} is not UTF-8 text (undecodable byte at position {exc.start})"
-        ) from None
+    """UTF-8 text of a request body; the same checks as a case file."""
+    return decode_text(raw, name)
 
 
 def parse_json_body(raw: bytes, name: str = BODY) -> dict[str, Any]:
