@@ -176,3 +176,16 @@ def test_a_denial_about_the_whole_spine_counts_against_each_foramen(kb: Knowledg
         kb, "Imaging: MRI of the lumbar spine shows no foraminal narrowing.", "foraminal-stenosis"
     )
     assert rule_match(kb, rule, elsewhere) == 0.0
+
+
+def test_wasting_of_a_named_muscle_localises_like_weakness(kb: KnowledgeBase) -> None:
+    case = ingest_text(
+        "History: A 30-year-old volleyball player with posterior shoulder ache for 4 months. "
+        "Examination: wasting of the infraspinatus; supraspinatus bulk is normal.",
+        kb,
+    )
+    wasting = next(f for f in case.findings if f.concept == "shoulder-girdle-wasting")
+    assert wasting.structures == ["infraspinatus"]  # the muscle inside the phrase is kept
+    loc = reason(case, kb).localisation
+    assert loc.site_id is not None and "suprascapular" in loc.site_id
+    assert "Infraspinatus" in loc.explains

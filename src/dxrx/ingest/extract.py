@@ -166,6 +166,12 @@ class Extractor:
                 self._disambiguate(scan)
         return scan.within(start, end)
 
+    def _names_muscle_deficit(self, c: Match) -> bool:
+        return any(
+            self.kb.concept_is_a(k, "muscle-wasting") or self.kb.concept_is_a(k, "weakness")
+            for k in c.keys
+        )
+
     def _disambiguate(self, scan: _Scan) -> None:
         """A phrase naming structures in different limb segments ("anterior compartment":
         thigh, leg, arm or forearm) means the one in the segment the rest of the case names."""
@@ -219,12 +225,16 @@ class Extractor:
         mods = self._find("modality", s, e)
         anatomy = self._find("anatomy", s, e)
         concepts = _drop_overlapped(self._find("concept", s, e), [*seqs, *mods])
-        # "foot drop", "absent knee reflex": a concept phrase wins over anatomy inside it
+        # "foot drop", "absent knee reflex": a concept phrase wins over anatomy inside it,
+        # except the muscle a wasting or weakness phrase names ("infraspinatus wasting")
         anatomy = [
             a
             for a in anatomy
             if not any(
-                c.start <= a.start and a.end <= c.end and c.end - c.start > a.end - a.start
+                c.start <= a.start
+                and a.end <= c.end
+                and c.end - c.start > a.end - a.start
+                and not (a.key in kb.muscles and self._names_muscle_deficit(c))
                 for c in concepts
             )
         ]

@@ -43,6 +43,9 @@ def deficits(case: Case, kb: KnowledgeBase, sig: MuscleSignal) -> Deficits:
         if kb.concept_is_a(f.concept, "weakness"):
             muscles.update(s for s in f.structures if s in kb.muscles)
             actions.update(a for a in f.actions if a in kb.actions)
+        elif kb.concept_is_a(f.concept, "muscle-wasting"):
+            # wasting of a named muscle on examination marks it involved, as weakness does
+            muscles.update(s for s in f.structures if s in kb.muscles)
         elif any(kb.concept_is_a(f.concept, c) for c in _SENSORY) and f.modality is None:
             areas.update(f.regions)
     return Deficits(frozenset(muscles), frozenset(actions), frozenset(areas), frozenset(sig.spared))
