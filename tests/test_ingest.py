@@ -224,3 +224,34 @@ def test_widening_the_foramen_is_foraminal_widening(kb: KnowledgeBase) -> None:
         kb,
     )
     assert "foraminal-widening" in {f.concept for f in case.findings}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Examination: FADIR negative.", {"fadir-positive": True}),
+        (
+            "Examination: Straight leg raise negative on the left.",
+            {"straight-leg-raise-positive": True},
+        ),
+        (
+            "Examination: FADIR positive, FABER negative.",
+            {"fadir-positive": False, "faber-positive": True},
+        ),
+        (
+            "Imaging: Radiographs show lunate sclerosis and negative ulnar variance.",
+            {"sclerosis": False},
+        ),
+    ],
+)
+def test_a_test_reported_negative_after_its_name_is_denied(
+    kb: KnowledgeBase, text: str, expected: dict[str, bool]
+) -> None:
+    negated = {f.concept: f.negated for f in ingest_text(text, kb).findings}
+    for concept, denied in expected.items():
+        assert negated[concept] is denied, (concept, negated)
+
+
+def test_weight_loss_stated_as_an_amount(kb: KnowledgeBase) -> None:
+    case = ingest_text("History: He has lost 12 kg in three months and has back pain.", kb)
+    assert any(f.concept == "weight-loss" and not f.negated for f in case.findings)

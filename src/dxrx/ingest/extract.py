@@ -19,6 +19,12 @@ from dxrx.kb.loader import GENERIC_TISSUES, KnowledgeBase
 from dxrx.model import Finding, Span
 
 _POWER = re.compile(r"\b(?:mrc\s*)?(?:grade\s*)?[0-4][+\-]?\s*/\s*5\b", re.I)
+# "lost 12 kg", "a loss of 8 kg": weight loss stated as an amount
+_WEIGHT_LOSS = re.compile(
+    r"\b(?:lost|losing|loss of)\s+(?:about |around |approximately |nearly |over )?"
+    r"\d+(?:[.,]\d+)?\s*(?:kg|kilos?|kilograms?|lbs?|pounds|stone)\b",
+    re.I,
+)
 _FLUID = {"STIR", "T2", "FS", "PD"}
 _PREP = re.compile(r"\s+(?:on|in|at|with|using)\b", re.I)
 _PREP_BEFORE = re.compile(r"\b(?:on|in|at|with|using)\s+$", re.I)
@@ -242,6 +248,8 @@ class Extractor:
         regions = _drop_overlapped(self._find("region", s, e), anatomy)
         for m in _POWER.finditer(text, s, e):
             concepts.append(Match(m.start(), m.end(), "concept", ("weakness",), m.group(0)))
+        for m in _WEIGHT_LOSS.finditer(text, s, e):
+            concepts.append(Match(m.start(), m.end(), "concept", ("weight-loss",), m.group(0)))
         if sent.section == "history" and not lex.remote_time.search(text, s, e):
             for m in lex.operation.finditer(text, s, e):
                 concepts = [
