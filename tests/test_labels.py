@@ -31,6 +31,9 @@ from dxrx.labels import label_matches, rank_of
             True,
         ),
         ("Benign schwannoma", ["Benign peripheral nerve sheath tumour", "schwannoma"], True),
+        ("Bilateral stress fractures", ["Stress fracture"], True),
+        ("Multiple enchondromas", ["Enchondroma"], True),
+        ("Myositis", ["Myosis"], False),
     ],
 )
 def test_label_matches(truth: str, names: list[str], expected: bool) -> None:

@@ -40,8 +40,17 @@ _GENERIC_HEADS = frozenset(
 )
 
 
+def _singular(word: str) -> str:
+    """'fractures' -> 'fracture', 'tears' -> 'tear'; leaves -ss, -us and -is words alone."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
 def _words(label: str) -> list[str]:
-    return [_SPELLING.get(t, t) for t in _TOKEN.findall(label.lower().replace("'s", ""))]
+    return [
+        _singular(_SPELLING.get(t, t)) for t in _TOKEN.findall(label.lower().replace("'s", ""))
+    ]
 
 
 def label_key(label: str) -> str:
