@@ -255,3 +255,14 @@ def test_a_test_reported_negative_after_its_name_is_denied(
 def test_weight_loss_stated_as_an_amount(kb: KnowledgeBase) -> None:
     case = ingest_text("History: He has lost 12 kg in three months and has back pain.", kb)
     assert any(f.concept == "weight-loss" and not f.negated for f in case.findings)
+
+
+def test_a_fragment_that_has_come_away_is_an_avulsed_fragment(kb: KnowledgeBase) -> None:
+    case = ingest_text(
+        "Imaging: MRI shows a bone fragment above the patella with marrow oedema where the "
+        "fragment has come away.",
+        kb,
+    )
+    concepts = {f.concept for f in case.findings}
+    assert {"avulsion"} <= concepts
+    assert any(kb.concept_is_a(c, "fragmentation") for c in concepts)
