@@ -18,18 +18,18 @@ DIFFERENTIAL_SIZE = 10
 
 
 def _collect_refs(obj: Any, out: set[str]) -> None:
-    if isinstance(obj, Span | Finding):  # text and findings carry no references
-        return
     if isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
-            value = getattr(obj, name)
+        if isinstance(obj, Span | Finding):  # text and findings carry no references
+            return
+        for name, value in obj.__dict__.items():
             if name in ("refs", "stage_refs") and isinstance(value, list):
                 out.update(value)
-            else:
+            elif isinstance(value, BaseModel | list | tuple):
                 _collect_refs(value, out)
     elif isinstance(obj, list | tuple):
         for item in obj:
-            _collect_refs(item, out)
+            if isinstance(item, BaseModel | list | tuple):  # strings hold no references
+                _collect_refs(item, out)
 
 
 def citations(kb: KnowledgeBase, parts: Iterable[Any]) -> dict[str, str]:
