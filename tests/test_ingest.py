@@ -266,3 +266,14 @@ def test_a_fragment_that_has_come_away_is_an_avulsed_fragment(kb: KnowledgeBase)
     concepts = {f.concept for f in case.findings}
     assert {"avulsion"} <= concepts
     assert any(kb.concept_is_a(c, "fragmentation") for c in concepts)
+
+
+def test_arterial_closure_and_a_reduced_ankle_arm_index(kb: KnowledgeBase) -> None:
+    case = ingest_text(
+        "History: After provocative exercise the ankle-arm index is markedly reduced. "
+        "Imaging: CT during plantar flexion: the popliteal artery segments close off completely.",
+        kb,
+    )
+    found = {f.concept: f for f in case.findings}
+    assert "reduced-pulses" in found and not found["reduced-pulses"].negated
+    assert "popliteal-artery" in found["arterial-stenosis-occlusion"].structures
