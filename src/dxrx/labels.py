@@ -48,9 +48,7 @@ def _singular(word: str) -> str:
 
 
 def _words(label: str) -> list[str]:
-    return [
-        _singular(_SPELLING.get(t, t)) for t in _TOKEN.findall(label.lower().replace("'s", ""))
-    ]
+    return [_singular(_SPELLING.get(t, t)) for t in _TOKEN.findall(label.lower().replace("'s", ""))]
 
 
 def label_key(label: str) -> str:
