@@ -9,7 +9,13 @@ text and Patient facts without the KB.
 from __future__ import annotations
 
 from dxrx.fhir.export import report_to_bundle
-from dxrx.fhir.ingest import BundleCase, analyze_bundle, case_from_bundle, ingest_bundle
+from dxrx.fhir.ingest import (
+    BundleCase,
+    analyze_bundle,
+    case_from_bundle,
+    ingest_bundle,
+    ingest_bundle_case,
+)
 from dxrx.fhir.reader import is_fhir_bundle, parse_bundle
 
 __all__ = [
@@ -17,6 +23,7 @@ __all__ = [
     "analyze_bundle",
     "case_from_bundle",
     "ingest_bundle",
+    "ingest_bundle_case",
     "is_fhir_bundle",
     "parse_bundle",
     "report_to_bundle",

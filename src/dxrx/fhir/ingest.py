@@ -176,7 +176,11 @@ def ingest_bundle(
     data: dict[str, Any], kb: KnowledgeBase, *, name: str = "the FHIR Bundle"
 ) -> Case:
     """:func:`case_from_bundle` read by the text ingest stage; structured facts win."""
-    found = case_from_bundle(data, name=name)
+    return ingest_bundle_case(case_from_bundle(data, name=name), kb)
+
+
+def ingest_bundle_case(found: BundleCase, kb: KnowledgeBase) -> Case:
+    """A case already read from a Bundle, through the text ingest stage."""
     case = ingest_text(found.text, kb, case_id=found.case_id)
     updates: dict[str, Any] = {}
     if found.age is not None:

@@ -81,7 +81,8 @@ def read_source(path: str) -> tuple[str, bytes]:
     return name, raw
 
 
-def parse_json_case(text: str, name: str) -> dict[str, Any]:
+def json_object(text: str, name: str, expected: str = " must be a JSON object") -> dict[str, Any]:
+    """A JSON object from text; InputError naming the line and column, or the wrong type."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -89,7 +90,17 @@ def parse_json_case(text: str, name: str) -> dict[str, Any]:
             f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     if not isinstance(doc, dict):
-        raise InputError(f"{name}: a JSON case must be an object, not {type(doc).__name__}")
+        raise InputError(f"{name}{expected}, not {type(doc).__name__}")
+    return doc
+
+
+def parse_json_case(text: str, name: str) -> dict[str, Any]:
+    """A JSON case record (or a FHIR Bundle, passed on unchecked) from text."""
+    return check_case_record(json_object(text, name, ": a JSON case must be an object"), name)
+
+
+def check_case_record(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """``doc`` itself when it is a usable case record or a FHIR Bundle; else InputError."""
     kind = doc.get("resourceType")
     if kind == "Bundle":
         return doc  # a FHIR Bundle: dxrx.fhir validates it

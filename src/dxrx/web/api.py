@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -241,9 +240,9 @@ def download_report(
 def _grade_inputs(body: GradeRequest, limit: int) -> tuple[str | Report, dict[str, Any]]:
     """The CLI's checks on a work-up and a case record, for request bodies."""
     from dxrx.ingest import case_text
-    from dxrx.ingest.source import check_english, parse_json_case
+    from dxrx.ingest.source import check_case_record, check_english
 
-    record = parse_json_case(json.dumps(body.case), "the case")
+    record = check_case_record(body.case, "the case")
     check_length(case_text(record), limit)
     truth = record.get("final_diagnosis")
     if not isinstance(truth, str) or not truth.strip():

@@ -11,7 +11,7 @@ from typing import Any
 
 from dxrx.errors import InputError
 from dxrx.ingest import case_text, ingest_record, ingest_text
-from dxrx.ingest.source import check_english, decode_text, parse_json_case
+from dxrx.ingest.source import check_case_record, check_english, decode_text, json_object
 from dxrx.kb.loader import KnowledgeBase
 from dxrx.model import Report
 from dxrx.pipeline import analyze_case
@@ -33,23 +33,9 @@ class UnsupportedMediaType(ValueError):
     """The request's Content-Type is not one dxrx reads (answered with 415)."""
 
 
-def decode_body(raw: bytes, name: str = BODY) -> str:
-    """UTF-8 text of a request body; the same checks as a case file."""
-    return decode_text(raw, name)
-
-
 def parse_json_body(raw: bytes, name: str = BODY) -> dict[str, Any]:
     """A JSON object from a request body; InputError for anything else."""
-    text = decode_body(raw, name)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    if not isinstance(doc, dict):
-        raise InputError(f"{name} must be a JSON object, not {type(doc).__name__}")
-    return doc
+    return json_object(decode_text(raw, name), name)
 
 
 def media_type(content_type: str | None) -> str:
@@ -69,7 +55,7 @@ def body_from_request(raw: bytes, content_type: str | None) -> str | dict[str, A
     if is_json_type(content_type):
         return parse_json_body(raw)
     if media_type(content_type) in TEXT_TYPES:
-        return decode_body(raw)
+        return decode_text(raw, BODY)
     raise UnsupportedMediaType(media_type(content_type) or "(none)")
 
 
@@ -120,11 +106,12 @@ def analyze_input(
     if text is not None:
         return analyze_input(text, kb, max_chars=max_chars)[0], "text"
     if body.get("resourceType") == "Bundle":
-        from dxrx.fhir import case_from_bundle, ingest_bundle  # heavy: imported on first use
+        from dxrx.fhir import case_from_bundle, ingest_bundle_case  # heavy: first use only
 
-        check_length(case_from_bundle(body, name=BODY).text, max_chars)
-        return analyze_case(ingest_bundle(body, kb, name=BODY), kb), "fhir"
-    record = parse_json_case(json.dumps(body), BODY)
+        found = case_from_bundle(body, name=BODY)
+        check_length(found.text, max_chars)
+        return analyze_case(ingest_bundle_case(found, kb), kb), "fhir"
+    record = check_case_record(body, BODY)
     check_length(case_text(record), max_chars)
     check_english(record["history"] + " " + (record.get("imaging") or ""), BODY)
     return analyze_case(ingest_record(record, kb), kb), "case"
